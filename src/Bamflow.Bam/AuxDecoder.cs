@@ -1,0 +1,157 @@
+using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
+
+namespace Bamflow.Bam;
+
+/// <summary>Decodes and validates aux fields (SAMv1 §4.2.4).</summary>
+public static class AuxDecoder
+{
+    /// <summary>Size in bytes of a scalar of type <paramref name="type"/> (<c>A c C s S i I f</c>), or 0 for any other.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ScalarSize(byte type) => type switch
+    {
+        (byte)'A' or (byte)'c' or (byte)'C' => 1,
+        (byte)'s' or (byte)'S' => 2,
+        (byte)'i' or (byte)'I' or (byte)'f' => 4,
+        _ => 0,
+    };
+
+    /// <summary>Size in bytes of a <c>B</c> array element of subtype <paramref name="subtype"/>, or 0 if it is not one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ElementSize(byte subtype) => subtype switch
+    {
+        (byte)'c' or (byte)'C' => 1,
+        (byte)'s' or (byte)'S' => 2,
+        (byte)'i' or (byte)'I' or (byte)'f' => 4,
+        _ => 0,
+    };
+
+    /// <summary>Whether <paramref name="type"/> is one of the integer types <c>c C s S i I</c>.</summary>
+    public static bool IsIntegerType(byte type) => type is (byte)'c' or (byte)'C' or (byte)'s' or (byte)'S' or (byte)'i' or (byte)'I';
+
+    /// <summary>Reads a little-endian integer of type <c>c C s S i I</c>, widened to 64 bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static long ReadInteger(byte type, ReadOnlySpan<byte> value) => type switch
+    {
+        (byte)'c' => (sbyte)value[0],
+        (byte)'C' => value[0],
+        (byte)'s' => BinaryPrimitives.ReadInt16LittleEndian(value),
+        (byte)'S' => BinaryPrimitives.ReadUInt16LittleEndian(value),
+        (byte)'i' => BinaryPrimitives.ReadInt32LittleEndian(value),
+        (byte)'I' => BinaryPrimitives.ReadUInt32LittleEndian(value),
+        _ => throw new InvalidOperationException($"aux type '{(char)type}' is not an integer type"),
+    };
+
+    /// <summary>
+    /// Checks the aux fields in <paramref name="aux"/> all lie inside it and have known types. On success also
+    /// returns where a <c>CG:B:I</c> field is (offset of its tag, or -1), for the long-CIGAR rule.
+    /// </summary>
+    public static BamRecordError Validate(ReadOnlySpan<byte> aux, out int cgOffset, out int failedAt)
+    {
+        cgOffset = -1;
+        bool sawCg = false;
+        int offset = 0;
+        while (offset < aux.Length)
+        {
+            failedAt = offset;
+            if (aux.Length - offset < 3)
+            {
+                return BamRecordError.AuxTruncated;
+            }
+
+            byte type = aux[offset + 2];
+            int valueStart = offset + 3;
+            if (!sawCg && type != (byte)'B' && aux[offset] == (byte)'C' && aux[offset + 1] == (byte)'G')
+            {
+                sawCg = true;
+            }
+
+            int size = ScalarSize(type);
+            if (size > 0)
+            {
+                if (aux.Length - valueStart < size)
+                {
+                    return BamRecordError.AuxTruncated;
+                }
+
+                offset = valueStart + size;
+                continue;
+            }
+
+            switch (type)
+            {
+                case (byte)'Z':
+                case (byte)'H':
+                    int nul = aux[valueStart..].IndexOf((byte)0);
+                    if (nul < 0)
+                    {
+                        return BamRecordError.AuxStringNotTerminated;
+                    }
+
+                    offset = valueStart + nul + 1;
+                    break;
+                case (byte)'B':
+                    if (aux.Length - valueStart < 5)
+                    {
+                        return BamRecordError.AuxTruncated;
+                    }
+
+                    byte subtype = aux[valueStart];
+                    int elementSize = ElementSize(subtype);
+                    if (elementSize == 0)
+                    {
+                        return BamRecordError.AuxArrayType;
+                    }
+
+                    uint count = BinaryPrimitives.ReadUInt32LittleEndian(aux[(valueStart + 1)..]);
+                    long end = valueStart + 5 + ((long)count * elementSize);
+                    if (end > aux.Length)
+                    {
+                        return BamRecordError.AuxArrayOverrun;
+                    }
+
+                    // htslib looks at the first CG field only, and uses it only if it is B:I.
+                    if (!sawCg && aux[offset] == (byte)'C' && aux[offset + 1] == (byte)'G')
+                    {
+                        sawCg = true;
+                        cgOffset = subtype is (byte)'I' or (byte)'i' ? offset : -1;
+                    }
+
+                    offset = (int)end;
+                    break;
+                default:
+                    return BamRecordError.AuxType;
+            }
+        }
+
+        failedAt = -1;
+        return BamRecordError.None;
+    }
+
+    /// <summary>Reads the field at the start of validated aux data; returns its length in bytes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static int ReadField(ReadOnlySpan<byte> data, out AuxField field)
+    {
+        byte type = data[2];
+        int size = ScalarSize(type);
+        if (size > 0)
+        {
+            field = new AuxField(data[..2], type, 0, 0, data.Slice(3, size));
+            return 3 + size;
+        }
+
+        if (type == (byte)'B')
+        {
+            byte subtype = data[3];
+            int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
+            int length = count * ElementSize(subtype);
+            field = new AuxField(data[..2], type, subtype, count, data.Slice(8, length));
+            return 8 + length;
+        }
+
+        // Z or H
+        int nul = data[3..].IndexOf((byte)0);
+        field = new AuxField(data[..2], type, 0, 0, data.Slice(3, nul));
+        return 3 + nul + 1;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text;
+
+namespace Bamflow.Bam;
+
+/// <summary>
+/// The BAM header: the SAM header text exactly as stored, and the binary reference list (which is what
+/// records' refID fields index, whether or not the text has matching @SQ lines).
+/// </summary>
+public sealed class BamHeader
+{
+    private static ReadOnlySpan<byte> SqPrefix => "@SQ\t"u8;
+
+    /// <summary>Creates a header from its stored text bytes and reference list.</summary>
+    public BamHeader(ReadOnlyMemory<byte> textUtf8, IReadOnlyList<BamReference> references)
+    {
+        ArgumentNullException.ThrowIfNull(references);
+        TextUtf8 = textUtf8;
+        References = references;
+        Text = Encoding.UTF8.GetString(textUtf8.Span);
+    }
+
+    /// <summary>The header text as stored (l_text bytes, including any NUL padding).</summary>
+    public ReadOnlyMemory<byte> TextUtf8 { get; }
+
+    /// <summary>The header text as stored, decoded as UTF-8 (NUL padding included, as stored).</summary>
+    public string Text { get; }
+
+    /// <summary>The binary reference list, in refID order.</summary>
+    public IReadOnlyList<BamReference> References { get; }
+
+    /// <summary>Whether the stored text has at least one @SQ line.</summary>
+    public bool TextHasSequenceLines
+    {
+        get
+        {
+            ReadOnlySpan<byte> text = TextUtf8.Span;
+            if (text.StartsWith(SqPrefix))
+            {
+                return true;
+            }
+
+            return text.IndexOf("\n@SQ\t"u8) >= 0;
+        }
+    }
+
+    /// <summary>
+    /// The header as <c>samtools view -H --no-PG</c> prints it: the stored text, followed, when the text has no
+    /// @SQ lines but the binary list has references, by one <c>@SQ SN LN</c> line per reference (as htslib does).
+    /// </summary>
+    public byte[] ToSamText()
+    {
+        var buffer = new TextBuffer(TextUtf8.Length + 64);
+        buffer.Append(TextUtf8.Span);
+        if (References.Count > 0 && !TextHasSequenceLines)
+        {
+            foreach (BamReference reference in References)
+            {
+                buffer.Append("@SQ\tSN:"u8);
+                buffer.Append(reference.NameUtf8.Span);
+                buffer.Append("\tLN:"u8);
+                buffer.Append(reference.Length);
+                buffer.Append((byte)'\n');
+            }
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+}

@@ -1,0 +1,105 @@
+using System.Buffers.Binary;
+using Bamflow.Bgzf;
+
+namespace Bamflow.Bam;
+
+public sealed partial class BamReader
+{
+    // SAMv1 §4.2: magic "BAM\1", l_text, text, n_ref, then n_ref × (l_name, name, l_ref).
+    private static ReadOnlySpan<byte> Magic => "BAM\u0001"u8;
+
+    // Reads grow in steps of at most this much, so a hostile length costs only the bytes that really follow.
+    private const int HeaderReadStep = 1 << 20;
+
+    private BamHeader ReadHeader()
+    {
+        Span<byte> four = stackalloc byte[4];
+        VirtualPosition start = _bgzf.Position;
+        int got = _bgzf.Read(four);
+        if (got == 0)
+        {
+            throw HeaderError("magic", start, _bgzf.CompressedBytesRead == 0 ? "file is empty: not a BAM file" : "no data: not a BAM file");
+        }
+
+        if (got < 4 || !four.SequenceEqual(Magic))
+        {
+            throw HeaderError("magic", start, $"not a BAM file: the data does not start with BAM\\1 (found {Convert.ToHexString(four[..got])})");
+        }
+
+        int textLength = ReadInt32("l_text");
+        if (textLength < 0)
+        {
+            throw HeaderError("l_text", start, $"header text length l_text {textLength} is negative");
+        }
+
+        byte[] text = ReadBytes(textLength, "text");
+
+        int referenceCount = ReadInt32("n_ref");
+        if (referenceCount < 0)
+        {
+            throw HeaderError("n_ref", start, $"reference count n_ref {referenceCount} is negative");
+        }
+
+        var references = new List<BamReference>(Math.Min(referenceCount, 4096));
+        for (int i = 0; i < referenceCount; i++)
+        {
+            int nameLength = ReadInt32("l_name");
+            if (nameLength < 1)
+            {
+                throw HeaderError("l_name", _bgzf.Position, $"reference {i} has name length l_name {nameLength}; it must be at least 1 (the NUL)");
+            }
+
+            byte[] name = ReadBytes(nameLength, "name");
+            int nul = Array.IndexOf(name, (byte)0);
+            int length = ReadInt32("l_ref");
+            if (length < 0)
+            {
+                throw HeaderError("l_ref", _bgzf.Position, $"reference {i} has negative length l_ref {length}");
+            }
+
+            references.Add(new BamReference(name.AsSpan(0, nul < 0 ? name.Length : nul), length));
+        }
+
+        return new BamHeader(text, references);
+    }
+
+    private int ReadInt32(string field)
+    {
+        Span<byte> four = stackalloc byte[4];
+        VirtualPosition position = _bgzf.Position;
+        int got = _bgzf.Read(four);
+        if (got < 4)
+        {
+            throw HeaderError(field, position, $"file ends inside the header (field {field})");
+        }
+
+        return BinaryPrimitives.ReadInt32LittleEndian(four);
+    }
+
+    private byte[] ReadBytes(int length, string field)
+    {
+        VirtualPosition position = _bgzf.Position;
+        byte[] buffer = new byte[Math.Min(length, HeaderReadStep)];
+        int filled = 0;
+        while (filled < length)
+        {
+            if (filled == buffer.Length)
+            {
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length + Math.Max(buffer.Length, HeaderReadStep), length));
+            }
+
+            int got = _bgzf.Read(buffer.AsSpan(filled));
+            if (got == 0)
+            {
+                throw HeaderError(field, position, $"file ends inside the header (field {field}: {length} bytes declared, {filled} present)");
+            }
+
+            filled += got;
+        }
+
+        return buffer;
+    }
+
+    private BamHeaderFormatException HeaderError(string field, VirtualPosition position, string message) =>
+        new(field, message, FileName, position);
+}

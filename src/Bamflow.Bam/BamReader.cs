@@ -1,0 +1,178 @@
+using System.Buffers.Binary;
+using Bamflow.Bgzf;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Bamflow.Bam;
+
+/// <summary>
+/// Reads a BAM file sequentially: the header when opened, then one record at a time into a buffer it owns and
+/// reuses, so reading allocates nothing per record. Memory grows only with data actually read, never with
+/// what a length field claims.
+/// </summary>
+public sealed partial class BamReader : IDisposable
+{
+    private const int InitialRecordBuffer = 64 * 1024;
+
+    private readonly BgzfReader _bgzf;
+    private readonly ILogger _logger;
+    private readonly int _referenceCount;
+    private byte[] _record = new byte[InitialRecordBuffer];
+    private bool _endReported;
+
+    /// <summary>Reads BAM data from <paramref name="stream"/> and decodes its header.</summary>
+    /// <param name="stream">The BGZF-compressed BAM input, at its start.</param>
+    /// <param name="fileName">Name used in errors and warnings ("-" for standard input).</param>
+    /// <param name="logger">Receives warnings (a missing EOF marker block); none by default.</param>
+    /// <param name="inflater">The inflater to use; by default the best available, owned by this reader.</param>
+    /// <param name="leaveOpen">Whether disposing this reader leaves the stream open.</param>
+    /// <exception cref="BamFormatException">The input is not a BAM file, or its header is malformed.</exception>
+    public BamReader(Stream stream, string? fileName = null, ILogger? logger = null, IBgzfInflater? inflater = null, bool leaveOpen = false)
+    {
+        _bgzf = new BgzfReader(stream, fileName, inflater, leaveOpen);
+        _logger = logger ?? NullLogger.Instance;
+        try
+        {
+            Header = ReadHeader();
+        }
+        catch
+        {
+            _bgzf.Dispose();
+            throw;
+        }
+
+        _referenceCount = Header.References.Count;
+    }
+
+    /// <summary>Opens the BAM file at <paramref name="path"/> ("-" reads standard input).</summary>
+    public static BamReader Open(string path, ILogger? logger = null, IBgzfInflater? inflater = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        Stream stream = path == "-"
+            ? Console.OpenStandardInput()
+            : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        return new BamReader(stream, path, logger, inflater);
+    }
+
+    /// <summary>The decoded header.</summary>
+    public BamHeader Header { get; }
+
+    /// <summary>Name used in errors and warnings.</summary>
+    public string? FileName => _bgzf.FileName;
+
+    /// <summary>Number of records read so far (the zero-based index of the next one).</summary>
+    public long RecordCount { get; private set; }
+
+    /// <summary>Virtual position of the next record.</summary>
+    public VirtualPosition Position => _bgzf.Position;
+
+    /// <summary>Bytes of compressed input consumed so far.</summary>
+    public long CompressedBytesRead => _bgzf.CompressedBytesRead;
+
+    /// <summary>True once all records were read and the file lacked the BGZF EOF marker block (probably truncated).</summary>
+    public bool MissingEofMarker => _bgzf.MissingEofMarker;
+
+    /// <summary>
+    /// Reads the next record. The view stays valid until the next call. Returns false at the end of the file.
+    /// </summary>
+    /// <exception cref="BamFormatException">The record or its BGZF block is malformed, or the file ends inside it.</exception>
+    public bool TryRead(out BamRecord record)
+    {
+        VirtualPosition position = _bgzf.Position;
+        Span<byte> sizeBytes = stackalloc byte[4];
+        int got = _bgzf.Read(sizeBytes);
+        if (got == 0)
+        {
+            ReportEnd();
+            record = default;
+            return false;
+        }
+
+        if (got < 4)
+        {
+            throw RecordError(BamRecordError.Truncated, position, $"file ends inside a record's block_size ({got} of 4 bytes)");
+        }
+
+        int blockSize = BinaryPrimitives.ReadInt32LittleEndian(sizeBytes);
+        if (blockSize < BamRecord.FixedLength + 1)
+        {
+            throw RecordError(BamRecordError.BlockSizeTooSmall, position, $"block_size {blockSize} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name");
+        }
+
+        ReadOnlySpan<byte> data = ReadBlock(blockSize, position);
+        BamRecordError error = BamRecord.TryCreate(data, _referenceCount, out record);
+        if (error != BamRecordError.None)
+        {
+            throw RecordError(error, position, Describe(error, data));
+        }
+
+        RecordCount++;
+        return true;
+    }
+
+    /// <summary>Reads <paramref name="size"/> bytes, growing the buffer only as data actually arrives.</summary>
+    private ReadOnlySpan<byte> ReadBlock(int size, VirtualPosition position)
+    {
+        int filled = 0;
+        while (filled < size)
+        {
+            if (filled == _record.Length)
+            {
+                int grown = (int)Math.Min(Math.Min((long)_record.Length * 2, size), Array.MaxLength);
+                Array.Resize(ref _record, grown);
+            }
+
+            int want = Math.Min(size, _record.Length) - filled;
+            int got = _bgzf.Read(_record.AsSpan(filled, want));
+            filled += got;
+            if (got < want)
+            {
+                throw RecordError(BamRecordError.Truncated, position, $"file ends inside a record: block_size is {size} but only {filled} bytes follow");
+            }
+        }
+
+        return _record.AsSpan(0, size);
+    }
+
+    private void ReportEnd()
+    {
+        if (_endReported)
+        {
+            return;
+        }
+
+        _endReported = true;
+        if (_bgzf.MissingEofMarker)
+        {
+            LogMissingEof(_logger, FileName ?? "input");
+        }
+    }
+
+    private BamRecordFormatException RecordError(BamRecordError error, VirtualPosition position, string message) =>
+        new(error, message, FileName, RecordCount, position);
+
+    private string Describe(BamRecordError error, ReadOnlySpan<byte> data) => error switch
+    {
+        BamRecordError.ReferenceId => $"refID {BinaryPrimitives.ReadInt32LittleEndian(data)} is not in the header's {_referenceCount} references",
+        BamRecordError.MateReferenceId => $"next_refID {BinaryPrimitives.ReadInt32LittleEndian(data[20..])} is not in the header's {_referenceCount} references",
+        BamRecordError.ReadNameLength => $"l_read_name {data[8]} is 0 or runs past the record's {data.Length} bytes",
+        BamRecordError.ReadNameNotTerminated => "read_name is not NUL-terminated",
+        BamRecordError.CigarOverrun => $"{BinaryPrimitives.ReadUInt16LittleEndian(data[12..])} CIGAR operations run past the record's {data.Length} bytes",
+        BamRecordError.CigarOperation => "a CIGAR operation code is not one of MIDNSHP=X",
+        BamRecordError.SequenceLength => $"l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} is negative",
+        BamRecordError.SequenceOverrun => $"SEQ of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
+        BamRecordError.QualityOverrun => $"QUAL of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
+        BamRecordError.AuxTruncated => "an aux field runs past the end of the record",
+        BamRecordError.AuxType => "an aux field has an unknown value type",
+        BamRecordError.AuxArrayType => "a B array has an unknown element type",
+        BamRecordError.AuxArrayOverrun => "a B array's count runs past the end of the record",
+        BamRecordError.AuxStringNotTerminated => "a Z or H aux value is not NUL-terminated",
+        _ => error.ToString(),
+    };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: EOF marker is absent. The input is probably truncated")]
+    private static partial void LogMissingEof(ILogger logger, string file);
+
+    /// <inheritdoc />
+    public void Dispose() => _bgzf.Dispose();
+}
