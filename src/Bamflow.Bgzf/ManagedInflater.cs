@@ -14,6 +14,11 @@ public sealed unsafe class ManagedInflater : IBgzfInflater
     /// <inheritdoc />
     public int Inflate(ReadOnlySpan<byte> deflated, Span<byte> destination)
     {
+        if (deflated.IsEmpty)
+        {
+            return -1; // not even an empty DEFLATE block (which takes 2 bytes)
+        }
+
         fixed (byte* input = deflated)
         {
             using var source = new UnmanagedMemoryStream(input, deflated.Length);
