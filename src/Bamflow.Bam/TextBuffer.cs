@@ -34,6 +34,14 @@ public sealed class TextBuffer
         return _buffer.AsSpan(Length);
     }
 
+    /// <summary>Cuts the contents back to the first <paramref name="length"/> bytes.</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Length);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        Length = length;
+    }
+
     /// <summary>Marks <paramref name="count"/> bytes written into the span from <see cref="GetSpan"/>.</summary>
     public void Advance(int count) => Length += count;
 

@@ -1,0 +1,126 @@
+using System.Reflection;
+using System.Text;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Bamflow.Bam;
+
+namespace Bamflow.Arrow;
+
+/// <summary>
+/// The Arrow schema of a conversion, fixed before the first batch: which columns exist, the tag children and
+/// their types, the reference dictionary, and the metadata (header text, coordinates, version, source).
+/// </summary>
+public sealed class BamArrowSchema
+{
+    private static readonly DictionaryType s_referenceType = new(Int32Type.Default, StringType.Default, ordered: false);
+
+    /// <summary>Builds the schema for records of <paramref name="header"/> with <paramref name="tagColumns"/>.</summary>
+    public BamArrowSchema(BamHeader header, ConversionOptions options, IReadOnlyList<TagColumn> tagColumns, string? sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(header);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(tagColumns);
+        Header = header;
+        Options = options;
+        TagColumns = tagColumns;
+        ReferenceDictionary = BuildReferenceDictionary(header);
+        HasTagsColumn = options.TagMode != TagMode.None && tagColumns.Count > 0;
+        HasTagsOtherColumn = options.TagMode != TagMode.None;
+
+        var fields = new List<Field>
+        {
+            new(BamColumns.QName, StringType.Default, nullable: true),
+            new(BamColumns.Flag, UInt16Type.Default, nullable: false),
+            new(BamColumns.RName, s_referenceType, nullable: true),
+            new(BamColumns.Pos, Int32Type.Default, nullable: true),
+            new(BamColumns.Mapq, UInt8Type.Default, nullable: true),
+            new(BamColumns.Cigar, StringType.Default, nullable: true),
+            new(BamColumns.RNext, s_referenceType, nullable: true),
+            new(BamColumns.PNext, Int32Type.Default, nullable: true),
+            new(BamColumns.Tlen, Int32Type.Default, nullable: false),
+        };
+        if (options.IncludeSequence)
+        {
+            fields.Add(new Field(BamColumns.Seq, StringType.Default, nullable: true));
+        }
+
+        if (options.IncludeQuality)
+        {
+            fields.Add(new Field(BamColumns.Qual, StringType.Default, nullable: true));
+        }
+
+        fields.Add(new Field(BamColumns.End, Int32Type.Default, nullable: true));
+        if (HasTagsColumn)
+        {
+            fields.Add(new Field(BamColumns.Tags, new StructType(tagColumns.Select(c => c.ToField()).ToList()), nullable: false));
+        }
+
+        if (HasTagsOtherColumn)
+        {
+            fields.Add(new Field(BamColumns.TagsOther, StringType.Default, nullable: true));
+        }
+
+        var metadata = new Dictionary<string, string>
+        {
+            [BamColumns.SamHeaderKey] = Encoding.UTF8.GetString(header.ToSamText()),
+            [BamColumns.CoordinatesKey] = BamColumns.CoordinatesValue,
+            [BamColumns.VersionKey] = Version,
+        };
+        if (sourceName is not null)
+        {
+            metadata[BamColumns.SourceKey] = sourceName;
+        }
+
+        Schema = new Schema(fields, metadata);
+    }
+
+    /// <summary>The Bamflow version written into the metadata.</summary>
+    public static string Version { get; } =
+        typeof(BamArrowSchema).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+
+    /// <summary>The Arrow schema.</summary>
+    public Schema Schema { get; }
+
+    /// <summary>The BAM header the records come from.</summary>
+    public BamHeader Header { get; }
+
+    /// <summary>The options the schema was built with.</summary>
+    public ConversionOptions Options { get; }
+
+    /// <summary>The children of the tags struct, in order.</summary>
+    public IReadOnlyList<TagColumn> TagColumns { get; }
+
+    /// <summary>Whether the schema has the tags struct (tag selection not "none", and at least one tag).</summary>
+    public bool HasTagsColumn { get; }
+
+    /// <summary>Whether the schema has the tags_other column (tag selection not "none").</summary>
+    public bool HasTagsOtherColumn { get; }
+
+    /// <summary>The reference names, shared by every batch's rname and rnext dictionary.</summary>
+    public StringArray ReferenceDictionary { get; }
+
+    /// <summary>Discovers tag columns from records (see <see cref="TagDiscovery"/>) and builds the schema.</summary>
+    public static BamArrowSchema Create(BamHeader header, ConversionOptions options, TagDiscovery discovery, string? sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(discovery);
+        IReadOnlyList<TagColumn> tags = options.TagMode switch
+        {
+            TagMode.Discover => discovery.Columns,
+            TagMode.Explicit => discovery.ColumnsFor(options.Tags),
+            _ => [],
+        };
+        return new BamArrowSchema(header, options, tags, sourceName);
+    }
+
+    private static StringArray BuildReferenceDictionary(BamHeader header)
+    {
+        var builder = new StringArray.Builder();
+        foreach (BamReference reference in header.References)
+        {
+            builder.Append(reference.NameUtf8.Span);
+        }
+
+        return builder.Build();
+    }
+}

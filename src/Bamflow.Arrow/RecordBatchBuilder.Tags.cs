@@ -1,0 +1,224 @@
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Bamflow.Bam;
+
+namespace Bamflow.Arrow;
+
+public sealed partial class RecordBatchBuilder
+{
+    private readonly TagsBuilder _tags;
+
+    /// <summary>Builds the tags struct and tags_other column.</summary>
+    private sealed class TagsBuilder
+    {
+        private readonly BamArrowSchema _schema;
+        private readonly TagChild[] _children;
+        private readonly int[] _childByTag;      // tag key → child index, -1 when the tag has no child
+        private readonly long[] _filledAt;       // per child: the row it last received a value for
+        private readonly Utf8Column? _other;
+        private readonly TextBuffer _text = new(256);
+        private readonly bool _dropUnlisted;
+        private long _row;
+
+        public TagsBuilder(BamArrowSchema schema, int rows)
+        {
+            _schema = schema;
+            _children = schema.HasTagsColumn ? schema.TagColumns.Select(c => TagChild.Create(c, rows)).ToArray() : [];
+            _childByTag = new int[ushort.MaxValue + 1];
+            System.Array.Fill(_childByTag, -1);
+            for (int i = 0; i < _children.Length; i++)
+            {
+                _childByTag[schema.TagColumns[i].TagKey] = i;
+            }
+
+            _filledAt = new long[_children.Length];
+            System.Array.Fill(_filledAt, -1);
+            _other = schema.HasTagsOtherColumn ? new Utf8Column(rows, rows * 8) : null;
+            _dropUnlisted = schema.Options.TagMode == TagMode.Explicit;
+        }
+
+        public void Append(BamRecord record)
+        {
+            if (_other is null)
+            {
+                return;
+            }
+
+            _text.Clear();
+            foreach (AuxField field in record.AuxFields)
+            {
+                int child = _childByTag[field.TagKey];
+                if (child >= 0)
+                {
+                    TagChild target = _children[child];
+                    if (_filledAt[child] != _row && target.Column.Accepts(field.Type, field.ArraySubtype))
+                    {
+                        target.Append(field, _text);
+                        _filledAt[child] = _row;
+                        continue;
+                    }
+                }
+                else if (_dropUnlisted)
+                {
+                    continue;
+                }
+
+                // No child, a value of another type, or a repeated tag: keep it as SAM text.
+                if (_text.Length > 0)
+                {
+                    _text.Append((byte)'\t');
+                }
+
+                SamFormatter.AppendAux(field, _text);
+            }
+
+            for (int i = 0; i < _children.Length; i++)
+            {
+                if (_filledAt[i] != _row)
+                {
+                    _children[i].AppendNull();
+                }
+            }
+
+            if (_text.Length == 0)
+            {
+                _other.AppendNull();
+            }
+            else
+            {
+                _other.Append(_text.WrittenSpan);
+            }
+
+            _row++;
+        }
+
+        public void Build(int count, List<IArrowArray> columns)
+        {
+            if (_schema.HasTagsColumn)
+            {
+                IArrowType type = _schema.Schema.GetFieldByName(BamColumns.Tags).DataType;
+                columns.Add(new StructArray(type, count, _children.Select(c => c.Build()).ToList(), ArrowBuffer.Empty, 0, 0));
+            }
+
+            if (_other is not null)
+            {
+                columns.Add(_other.Build());
+            }
+        }
+    }
+
+    /// <summary>One child column of the tags struct.</summary>
+    private abstract class TagChild(TagColumn column)
+    {
+        public TagColumn Column { get; } = column;
+
+        public static TagChild Create(TagColumn column, int rows) => column.Kind switch
+        {
+            TagKind.Integer => new IntegerChild(column, rows),
+            TagKind.Float => new FloatChild(column, rows),
+            TagKind.Array => new ArrayChild(column, rows),
+            _ => new TextChild(column, rows),
+        };
+
+        /// <summary>Appends a value; <paramref name="scratch"/> holds the record's tags_other text and must be left as found.</summary>
+        public abstract void Append(AuxField field, TextBuffer scratch);
+
+        public abstract void AppendNull();
+
+        public abstract IArrowArray Build();
+    }
+
+    private sealed class IntegerChild(TagColumn column, int rows) : TagChild(column)
+    {
+        private readonly PrimitiveColumn<long> _values = new(rows, Int64Type.Default);
+
+        public override void Append(AuxField field, TextBuffer scratch) => _values.Append(field.GetInt64());
+
+        public override void AppendNull() => _values.AppendNull();
+
+        public override IArrowArray Build() => _values.Build();
+    }
+
+    private sealed class FloatChild(TagColumn column, int rows) : TagChild(column)
+    {
+        private readonly PrimitiveColumn<float> _values = new(rows, FloatType.Default);
+
+        public override void Append(AuxField field, TextBuffer scratch) => _values.Append(field.GetSingle());
+
+        public override void AppendNull() => _values.AppendNull();
+
+        public override IArrowArray Build() => _values.Build();
+    }
+
+    /// <summary>A, Z and H values as their text; mixed-type values as SAM text with the type prefix.</summary>
+    private sealed class TextChild(TagColumn column, int rows) : TagChild(column)
+    {
+        private readonly Utf8Column _values = new(rows, rows * 8);
+
+        public override void Append(AuxField field, TextBuffer scratch)
+        {
+            if (Column.Kind != TagKind.Mixed)
+            {
+                _values.Append(field.Value);
+                return;
+            }
+
+            // Render "TYPE:VALUE" after the record's tags_other text, copy it out, then cut it off again.
+            int mark = scratch.Length;
+            SamFormatter.AppendAuxValue(field, scratch);
+            _values.Append(scratch.WrittenSpan[mark..]);
+            scratch.Truncate(mark);
+        }
+
+        public override void AppendNull() => _values.AppendNull();
+
+        public override IArrowArray Build() => _values.Build();
+    }
+
+    /// <summary>B arrays as List&lt;element&gt;: the little-endian elements are copied as they are stored.</summary>
+    private sealed class ArrayChild : TagChild
+    {
+        private readonly ByteStore _offsets;
+        private readonly ByteStore _elements;
+        private readonly Validity _validity = new();
+        private readonly IArrowType _elementType;
+        private int _count;
+        private int _elementCount;
+
+        public ArrayChild(TagColumn column, int rows)
+            : base(column)
+        {
+            _offsets = new ByteStore((rows + 1) * 4);
+            _elements = new ByteStore(rows * 8);
+            _offsets.Append(0);
+            _elementType = TagColumn.ElementType(column.ArraySubtype);
+        }
+
+        public override void Append(AuxField field, TextBuffer scratch)
+        {
+            _elements.Append(field.Value);
+            _elementCount += field.ArrayCount;
+            _offsets.Append(_elementCount);
+            _validity.Append(true);
+            _count++;
+        }
+
+        public override void AppendNull()
+        {
+            _offsets.Append(_elementCount);
+            _validity.Append(false);
+            _count++;
+        }
+
+        public override IArrowArray Build()
+        {
+            var values = ArrowArrayFactory.BuildArray(new ArrayData(_elementType, _elementCount, 0, 0, [ArrowBuffer.Empty, _elements.Detach()]));
+            ArrowBuffer validity = _validity.Detach(out int nullCount);
+            var list = new ListArray(Column.ArrowType, _count, _offsets.Detach(), values, validity, nullCount, 0);
+            _offsets.Append(0);
+            _count = 0;
+            _elementCount = 0;
+            return list;
+        }
+    }
+}

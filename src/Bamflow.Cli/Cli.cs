@@ -1,0 +1,89 @@
+using Microsoft.Extensions.Logging;
+using Serilog;
+using Serilog.Events;
+using ILogger = Microsoft.Extensions.Logging.ILogger;
+
+namespace Bamflow.Cli;
+
+/// <summary>Runs a command body and turns failures into messages and exit codes.</summary>
+internal static class Cli
+{
+    public static int Run(Func<int> body) => RunAsync(() => Task.FromResult(body())).GetAwaiter().GetResult();
+
+    public static async Task<int> RunAsync(Func<Task<int>> body)
+    {
+        try
+        {
+            return await body();
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("bamflow: interrupted");
+            return ExitCodes.Interrupted;
+        }
+        catch (BamFormatException e)
+        {
+            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"bamflow: {e.Message}");
+            Console.Error.WriteLine("Try 'bamflow --help' for more information.");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
+        {
+            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+}
+
+/// <summary>A bad command line: exit code 2 and a pointer to --help.</summary>
+internal sealed class UsageException(string message) : Exception(message)
+{
+    /// <summary>Runs option validation, turning its <see cref="ArgumentException"/> into a usage error.</summary>
+    public static T Check<T>(Func<T> validate)
+    {
+        try
+        {
+            return validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException(e.Message.Split(" (Parameter", 2)[0]);
+        }
+    }
+}
+
+/// <summary>Serilog's console sink on stderr, behind Microsoft.Extensions.Logging.</summary>
+internal sealed class CliLogging : IDisposable
+{
+    private readonly ILoggerFactory _factory;
+    private readonly Serilog.Core.Logger _serilog;
+
+    private CliLogging(bool quiet, bool verbose)
+    {
+        LogEventLevel level = verbose ? LogEventLevel.Debug : quiet ? LogEventLevel.Warning : LogEventLevel.Information;
+        _serilog = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            .WriteTo.Console(
+                outputTemplate: "bamflow: {Level:w}: {Message:lj}{NewLine}{Exception}",
+                standardErrorFromLevel: LogEventLevel.Verbose,
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture)
+            .CreateLogger();
+        _factory = LoggerFactory.Create(builder => builder.SetMinimumLevel(LogLevel.Trace).AddSerilog(_serilog));
+        Logger = _factory.CreateLogger("bamflow");
+    }
+
+    public ILogger Logger { get; }
+
+    public static CliLogging Create(bool quiet, bool verbose = false) => new(quiet, verbose);
+
+    public void Dispose()
+    {
+        _factory.Dispose();
+        _serilog.Dispose();
+    }
+}

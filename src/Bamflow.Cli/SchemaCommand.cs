@@ -1,0 +1,89 @@
+using System.CommandLine;
+using System.Text;
+using Apache.Arrow;
+using Apache.Arrow.Types;
+using Bamflow.Bam;
+using Bamflow.Dataflow;
+
+namespace Bamflow.Cli;
+
+/// <summary><c>bamflow schema IN.bam</c>: prints the Arrow schema a conversion would produce.</summary>
+internal static class SchemaCommand
+{
+    public static Command Create()
+    {
+        var input = Commands.Input();
+        var tags = Commands.Tags();
+        var tagScan = Commands.TagScan();
+        var noSeq = Commands.NoSeq();
+        var noQual = Commands.NoQual();
+        var metadata = new Option<bool>("--metadata") { Description = "Also print the schema metadata (the SAM header text, version, …)." };
+        var command = new Command("schema", "Print the Arrow schema that 'convert' would write for a BAM file (reads only the first --tag-scan records).")
+        {
+            input, tags, tagScan, noSeq, noQual, metadata,
+        };
+        command.SetAction(parse => Cli.Run(() =>
+        {
+            var options = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual));
+            using var logging = CliLogging.Create(quiet: false);
+            using BamReader reader = BamReader.Open(parse.GetValue(input)!, logging.Logger);
+            var plan = new BamArrowPipeline(options).Plan(reader);
+            Console.Out.Write(Describe(plan.Schema.Schema, parse.GetValue(metadata)));
+            return ExitCodes.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>One line per field, nested fields indented, SAM types shown.</summary>
+    public static string Describe(Schema schema, bool withMetadata)
+    {
+        var text = new StringBuilder();
+        foreach (Field field in schema.FieldsList)
+        {
+            Append(text, field, 0);
+        }
+
+        if (withMetadata)
+        {
+            foreach ((string key, string value) in schema.Metadata.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                text.Append("-- ").Append(key).Append(": ").Append(value.Replace("\n", "\n   ", StringComparison.Ordinal).TrimEnd()).Append('\n');
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private static void Append(StringBuilder text, Field field, int depth)
+    {
+        text.Append(' ', depth * 2).Append(field.Name).Append(": ").Append(TypeName(field.DataType));
+        if (!field.IsNullable)
+        {
+            text.Append(" not null");
+        }
+
+        if (field.HasMetadata && field.Metadata.TryGetValue("sam.type", out string? samType))
+        {
+            text.Append("  (SAM ").Append(samType).Append(')');
+        }
+
+        text.Append('\n');
+        if (field.DataType is StructType structType)
+        {
+            foreach (Field child in structType.Fields)
+            {
+                Append(text, child, depth + 1);
+            }
+        }
+    }
+
+    private static string TypeName(IArrowType type) => type switch
+    {
+        DictionaryType d => $"dictionary<values={TypeName(d.ValueType)}, indices={TypeName(d.IndexType)}>",
+        ListType l => $"list<{TypeName(l.ValueDataType)}>",
+        StructType => "struct",
+        StringType => "string",
+        FloatType => "float",
+        _ => type.Name,
+    };
+}

@@ -1,0 +1,16 @@
+using Apache.Arrow;
+
+namespace Bamflow.Dataflow;
+
+/// <summary>Where the pipeline's batches go, in order, one at a time.</summary>
+public interface IRecordBatchSink : IAsyncDisposable
+{
+    /// <summary>Called once, before any batch, with the schema of every batch to come.</summary>
+    Task StartAsync(Schema schema, CancellationToken cancellationToken);
+
+    /// <summary>Writes one batch. The sink does not own it: the pipeline disposes it afterwards.</summary>
+    Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Called once after the last batch of a successful run (also for zero batches).</summary>
+    Task CompleteAsync(CancellationToken cancellationToken);
+}

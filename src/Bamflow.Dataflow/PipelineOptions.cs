@@ -1,0 +1,102 @@
+namespace Bamflow.Dataflow;
+
+/// <summary>How the engine runs. Immutable once handed over.</summary>
+public sealed record PipelineOptions
+{
+    /// <summary>Worker threads for the parallel stage (default: every core).</summary>
+    public int Threads { get; init; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Chunks/batches the conversion stage may hold at once (queued, running, waiting to be reordered, or
+    /// converted and not yet taken by the sink): the memory budget. Default: twice the threads.
+    /// </summary>
+    public int? BoundedCapacity { get; init; }
+
+    /// <summary>Batches the sink may have queued. Default 2.</summary>
+    public int SinkCapacity { get; init; } = 2;
+
+    /// <summary>Convert only the first this-many records.</summary>
+    public long? Limit { get; init; }
+
+    /// <summary>Run on one thread with no parallel blocks (the baseline).</summary>
+    public bool Sequential { get; init; }
+
+    /// <summary>The effective conversion-stage capacity.</summary>
+    public int EffectiveCapacity => BoundedCapacity ?? Math.Max(2, Threads * 2);
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        if (Threads < 1)
+        {
+            throw new ArgumentException($"threads must be at least 1 (got {Threads})", nameof(Threads));
+        }
+
+        if (BoundedCapacity is < 1)
+        {
+            throw new ArgumentException($"capacity must be at least 1 (got {BoundedCapacity})", nameof(BoundedCapacity));
+        }
+
+        if (SinkCapacity < 1)
+        {
+            throw new ArgumentException($"sink capacity must be at least 1 (got {SinkCapacity})", nameof(SinkCapacity));
+        }
+
+        if (Limit is < 0)
+        {
+            throw new ArgumentException($"limit must not be negative (got {Limit})", nameof(Limit));
+        }
+    }
+}
+
+/// <summary>Live counters of a run, updated by the engine and safe to read from any thread (e.g. a progress bar).</summary>
+public sealed class ConversionProgress
+{
+    private long _recordsRead;
+    private long _compressedBytesRead;
+    private long _recordsWritten;
+    private long _batchesWritten;
+
+    /// <summary>Size of the input in bytes, when known (not for a pipe).</summary>
+    public long? TotalBytes { get; set; }
+
+    /// <summary>Records read by the source.</summary>
+    public long RecordsRead => Interlocked.Read(ref _recordsRead);
+
+    /// <summary>Compressed input bytes consumed by the source.</summary>
+    public long CompressedBytesRead => Interlocked.Read(ref _compressedBytesRead);
+
+    /// <summary>Records written by the sink.</summary>
+    public long RecordsWritten => Interlocked.Read(ref _recordsWritten);
+
+    /// <summary>Batches written by the sink.</summary>
+    public long BatchesWritten => Interlocked.Read(ref _batchesWritten);
+
+    internal void OnRead(long records, long compressedBytes)
+    {
+        Interlocked.Exchange(ref _recordsRead, records);
+        Interlocked.Exchange(ref _compressedBytesRead, compressedBytes);
+    }
+
+    internal void OnWritten(int records)
+    {
+        Interlocked.Add(ref _recordsWritten, records);
+        Interlocked.Increment(ref _batchesWritten);
+    }
+}
+
+/// <summary>What a finished run did.</summary>
+/// <param name="Records">Records converted.</param>
+/// <param name="Batches">Record batches written.</param>
+/// <param name="Elapsed">Wall time of the run (after the header).</param>
+/// <param name="CompressedBytesRead">Input bytes consumed.</param>
+/// <param name="Threads">Worker threads of the parallel stage (1 when sequential).</param>
+/// <param name="Sequential">Whether the sequential path ran.</param>
+/// <param name="MissingEofMarker">Whether the input lacked the BGZF EOF marker block (probably truncated).</param>
+/// <param name="TagColumns">The tag children the schema got.</param>
+public sealed record ConversionSummary(
+    long Records, long Batches, TimeSpan Elapsed, long CompressedBytesRead, int Threads, bool Sequential, bool MissingEofMarker, int TagColumns)
+{
+    /// <summary>Records per second.</summary>
+    public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? Records / Elapsed.TotalSeconds : 0;
+}

@@ -1,0 +1,70 @@
+using Bamflow.Bam;
+
+namespace Bamflow.Dataflow;
+
+/// <summary>
+/// Cuts the records of a <see cref="BamReader"/> into <see cref="RecordChunk"/>s of at most a record count and a
+/// byte budget, stopping after an optional limit. Sequential: one reader, one caller.
+/// </summary>
+public sealed class RecordChunker
+{
+    private readonly BamReader _reader;
+    private readonly int _maxRecords;
+    private readonly int _maxBytes;
+    private readonly long _limit;
+    private long _sequence;
+
+    /// <summary>Creates a chunker over <paramref name="reader"/>.</summary>
+    /// <param name="reader">The reader, positioned after the header.</param>
+    /// <param name="maxRecords">Records per chunk at most.</param>
+    /// <param name="maxBytes">A chunk ends once its bytes reach this budget (a single larger record still gets a chunk).</param>
+    /// <param name="limit">Stop after this many records in total; null for all.</param>
+    public RecordChunker(BamReader reader, int maxRecords, int maxBytes, long? limit = null)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
+        _reader = reader;
+        _maxRecords = maxRecords;
+        _maxBytes = maxBytes;
+        _limit = limit ?? long.MaxValue;
+    }
+
+    /// <summary>Records read so far.</summary>
+    public long RecordsRead { get; private set; }
+
+    /// <summary>Reads the next chunk, or returns null at the end (or the limit).</summary>
+    /// <exception cref="BamFormatException">The input is malformed.</exception>
+    public RecordChunk? Next(CancellationToken cancellationToken = default)
+    {
+        if (RecordsRead >= _limit)
+        {
+            return null;
+        }
+
+        var chunk = new RecordChunk(Math.Min(_maxBytes, 1 << 20)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
+        while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
+        {
+            if ((chunk.Count & 1023) == 1023)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+
+            if (!_reader.TryRead(out BamRecord record))
+            {
+                break;
+            }
+
+            chunk.Add(record.Data);
+            RecordsRead++;
+        }
+
+        if (chunk.Count == 0)
+        {
+            return null;
+        }
+
+        _sequence++;
+        return chunk;
+    }
+}
