@@ -1,0 +1,122 @@
+using Apache.Arrow;
+using Bamflow.Arrow;
+using Bamflow.Dataflow;
+using Bamflow.Tests.Support;
+
+namespace Bamflow.Tests.Dataflow;
+
+/// <summary>Every thread count and batch size gives the same rows, in file order, as samtools.</summary>
+public sealed class PipelineMatrixTests
+{
+    private static readonly string[] s_smallFiles =
+        ["samtools__11_target.bam", "samtools__test_input_1_d.bam", "BioFmtSpecimens__cigar-64k.bam", "samtools__mpileup.1.bam", "pbbam__group_test3.bam"];
+
+    public static TheoryData<string, int, int> Matrix()
+    {
+        var data = new TheoryData<string, int, int>();
+        foreach (string file in s_smallFiles)
+        {
+            foreach (int threads in (int[])[1, 2, 4, 8])
+            {
+                foreach (int batch in (int[])[1, 7, ConversionOptions.DefaultBatchSize])
+                {
+                    data.Add(file, threads, batch);
+                }
+            }
+        }
+
+        // A larger file, with batch sizes that give thousands of batches.
+        foreach (int threads in (int[])[1, 2, 8])
+        {
+            data.Add("hts-specs__level-9.bam", threads, 7);
+            data.Add("hts-specs__level-9.bam", threads, 1000);
+        }
+
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public void Convert_ThreadsAndBatchSizes_SameRowsAsSamtools(string file, int threads, int batchSize)
+    {
+        string path = SharedData.CorpusPath(file);
+        var pipeline = new PipelineOptions { Threads = threads, BoundedCapacity = threads };
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, new ConversionOptions { BatchSize = batchSize }, pipeline);
+        List<RecordBatch> batches = ArrowSam.ReadAll(ipc, stream: false);
+
+        string context = $"{file} @ threads={threads}, batch={batchSize}";
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(batches).ToList(), context);
+        Assert.All(batches, b => Assert.InRange(b.Length, 1, batchSize));
+        Assert.Equal(batches.Count, summary.Batches);
+        Assert.Equal(batches.Sum(b => (long)b.Length), summary.Records);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(100_000)]
+    public void Convert_SequentialPath_ByteIdenticalToParallel(int batchSize)
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        var conversion = new ConversionOptions { BatchSize = batchSize };
+
+        (byte[] sequential, _) = Conversion.ToIpc(path, conversion, new PipelineOptions { Sequential = true });
+        (byte[] parallel, _) = Conversion.ToIpc(path, conversion, new PipelineOptions { Threads = 4 });
+
+        Assert.Equal(sequential, parallel);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(12_345)]
+    [InlineData(1_000_000)]
+    public void Convert_Limit_GivesTheFirstNRecords(long limit)
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        List<ArrowSam.Line> all = ArrowSam.SamtoolsLines(path);
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, new ConversionOptions { BatchSize = 1000 }, new PipelineOptions { Limit = limit });
+
+        List<ArrowSam.Line> expected = all.Take((int)Math.Min(limit, all.Count)).ToList();
+        ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), $"--limit {limit}");
+        Assert.Equal(expected.Count, summary.Records);
+    }
+
+    [Fact]
+    public void Convert_ByteBudget_EndsBatchesEarly()
+    {
+        // The 1 Mbp read is ~1.5 MB of BAM: with a 64 KiB budget every record gets a batch of its own.
+        string path = SharedData.CorpusPath("samtools__ce_large_seq.bam");
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, new ConversionOptions { MaxBatchBytes = 64 << 10 });
+
+        Assert.Equal(2, summary.Batches);
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "ce_large_seq, 64 KiB budget");
+    }
+
+    [Fact]
+    public void Convert_StreamFormat_SameRows()
+    {
+        string path = SharedData.CorpusPath("samtools__mpileup.1.bam");
+
+        (byte[] ipc, _) = Conversion.ToIpc(path, format: ArrowIpcFormat.Stream);
+
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: true)).ToList(), "IPC stream");
+    }
+
+    [Fact]
+    public void Convert_EmptyFile_WritesSchemaAndNoRows()
+    {
+        string path = SharedData.CorpusPath("picard__sample_mc.bam");
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path);
+
+        using var reader = new Apache.Arrow.Ipc.ArrowFileReader(new MemoryStream(ipc));
+        Assert.Equal(0, summary.Records);
+        Assert.Null(reader.ReadNextRecordBatch());
+        Assert.Equal(3366, reader.Schema.Metadata[BamColumns.SamHeaderKey].Split('\n').Count(l => l.StartsWith("@SQ", StringComparison.Ordinal)));
+    }
+}
