@@ -34,9 +34,9 @@ public sealed class FixtureAgreementTests
 
         Assert.Equal(expected, reader.Header.ToSamText());
 
-        // The second oracle: the header lines of the SAM text the fixture was made from.
-        string[] written = File.ReadLines(Path.ChangeExtension(path, ".sam")).Where(l => l.StartsWith('@')).ToArray();
-        Assert.Equal(written, reader.Header.Text.TrimEnd('\n').Split('\n'));
+        // The second oracle: the header lines of the SAM text the fixture was made from (sorting rewrites @HD SO).
+        string[] written = File.ReadLines(Path.ChangeExtension(path, ".sam")).Where(l => l.StartsWith('@') && !l.StartsWith("@HD", StringComparison.Ordinal)).ToArray();
+        Assert.Equal(written, reader.Header.Text.TrimEnd('\n').Split('\n').Where(l => !l.StartsWith("@HD", StringComparison.Ordinal)));
     }
 
     [Fact]
