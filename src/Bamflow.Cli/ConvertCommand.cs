@@ -62,6 +62,28 @@ internal static partial class ConvertCommand
         };
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
+            // The work runs on its own so that a signal ends the command at once, even while the reader is blocked
+            // in a read of a pipe that no token can interrupt: the output is aborted from here and the process exits.
+            var started = new TaskCompletionSource<OutputTarget>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task<int> work = Task.Run(() => RunAsync(parse, started, cancellationToken), CancellationToken.None);
+            try
+            {
+                return await work.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                if (started.Task.IsCompletedSuccessfully)
+                {
+                    await started.Task.Result.AbortAsync();
+                }
+
+                throw;
+            }
+        }));
+        return command;
+
+        async Task<int> RunAsync(ParseResult parse, TaskCompletionSource<OutputTarget> started, CancellationToken cancellationToken)
+        {
             var conversion = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual, parse.GetValue(batchSize)));
             var pipeline = UsageException.Check(() =>
             {
@@ -94,6 +116,7 @@ internal static partial class ConvertCommand
 
             var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };
             await using OutputTarget target = OutputTarget.Open(outputPath);
+            started.TrySetResult(target);
             ConversionSummary summary;
             await using (var reporter = new ProgressReporter(progress, logger, enabled: !isQuiet))
             {
@@ -114,8 +137,7 @@ internal static partial class ConvertCommand
             }
 
             return ExitCodes.Success;
-        }));
-        return command;
+        }
     }
 
     private static string DefaultOutput(string input)

@@ -12,7 +12,7 @@ public sealed partial class OutputTarget : IAsyncDisposable
 {
     private readonly Stream _inner;
     private readonly string? _temporaryPath;
-    private bool _finished;
+    private int _finished;
 
     private OutputTarget(string path, Stream inner, string? temporaryPath)
     {
@@ -64,14 +64,18 @@ public sealed partial class OutputTarget : IAsyncDisposable
     /// <summary>Flushes and closes the output and, for a regular file, renames the temporary file over the target.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken = default)
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _finished) != 0, this);
         await Stream.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (_inner is FileStream file)
         {
             file.Flush(flushToDisk: _temporaryPath is not null);
         }
 
-        _finished = true;
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
+        {
+            throw new OperationCanceledException("the output was aborted");
+        }
+
         await _inner.DisposeAsync().ConfigureAwait(false);
         if (_temporaryPath is not null)
         {
@@ -79,15 +83,14 @@ public sealed partial class OutputTarget : IAsyncDisposable
         }
     }
 
-    /// <summary>Closes the output; a temporary file is deleted and an existing target left as it was.</summary>
+    /// <summary>Closes the output; a temporary file is deleted and an existing target left as it was. Safe to call from any thread, more than once.</summary>
     public async Task AbortAsync()
     {
-        if (_finished)
+        if (Interlocked.Exchange(ref _finished, 1) != 0)
         {
             return;
         }
 
-        _finished = true;
         try
         {
             await _inner.DisposeAsync().ConfigureAwait(false);
