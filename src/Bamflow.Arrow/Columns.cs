@@ -5,12 +5,11 @@ using Apache.Arrow.Types;
 
 namespace Bamflow.Arrow;
 
-/// <summary>A growable byte buffer that becomes an <see cref="ArrowBuffer"/> without copying.</summary>
-internal sealed class ByteStore
+/// <summary>A growable byte buffer, from a <see cref="ColumnBufferPool"/>, that becomes an <see cref="ArrowBuffer"/> without copying.</summary>
+internal sealed class ByteStore(ColumnBufferPool pool, int capacity)
 {
-    private byte[] _bytes;
-
-    public ByteStore(int capacity) => _bytes = new byte[Math.Max(capacity, 64)];
+    private byte[] _bytes = [];
+    private int _capacityHint = Math.Max(capacity, 64);
 
     public int Length { get; private set; }
 
@@ -41,31 +40,42 @@ internal sealed class ByteStore
         Length += Unsafe.SizeOf<T>();
     }
 
-    /// <summary>Hands the bytes over as an Arrow buffer and starts a fresh store of the same capacity.</summary>
+    /// <summary>Sets the byte at <paramref name="index"/> (already appended).</summary>
+    public ref byte this[int index] => ref _bytes[index];
+
+    /// <summary>Hands the bytes over as an Arrow buffer; the next append starts a fresh array of the size this batch needed.</summary>
     public ArrowBuffer Detach()
     {
         var buffer = new ArrowBuffer(_bytes.AsMemory(0, Length));
-        _bytes = new byte[_bytes.Length];
+        _capacityHint = Math.Max(_capacityHint, Length);
+        _bytes = [];
         Length = 0;
         return buffer;
     }
 
     private void Grow(int size)
     {
-        long wanted = Math.Max((long)_bytes.Length * 2, (long)Length + size);
+        long wanted = Math.Max(Math.Max((long)_bytes.Length * 2, (long)Length + size), _capacityHint);
         if (wanted > System.Array.MaxLength)
         {
             throw new InvalidOperationException("an Arrow column buffer would exceed 2 GiB; use a smaller batch size or byte budget");
         }
 
-        System.Array.Resize(ref _bytes, (int)wanted);
+        byte[] grown = pool.Rent((int)wanted);
+        _bytes.AsSpan(0, Length).CopyTo(grown);
+        if (_bytes.Length > 0)
+        {
+            pool.Return(_bytes);
+        }
+
+        _bytes = grown;
     }
 }
 
 /// <summary>An Arrow validity bitmap under construction (bit set = valid).</summary>
-internal sealed class Validity
+internal sealed class Validity(ColumnBufferPool pool, int rows)
 {
-    private byte[] _bits = new byte[64];
+    private readonly ByteStore _bits = new(pool, (rows + 7) / 8);
     private int _count;
 
     public int NullCount { get; private set; }
@@ -73,20 +83,14 @@ internal sealed class Validity
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Append(bool valid)
     {
-        int byteIndex = _count >> 3;
-        if (byteIndex == _bits.Length)
-        {
-            System.Array.Resize(ref _bits, _bits.Length * 2);
-        }
-
         if ((_count & 7) == 0)
         {
-            _bits[byteIndex] = 0;
+            _bits.Append((byte)0);
         }
 
         if (valid)
         {
-            _bits[byteIndex] |= (byte)(1 << (_count & 7));
+            _bits[_count >> 3] |= (byte)(1 << (_count & 7));
         }
         else
         {
@@ -100,15 +104,10 @@ internal sealed class Validity
     public ArrowBuffer Detach(out int nullCount)
     {
         nullCount = NullCount;
-        ArrowBuffer buffer = nullCount == 0 ? ArrowBuffer.Empty : new ArrowBuffer(_bits.AsMemory(0, (_count + 7) >> 3));
-        if (nullCount != 0)
-        {
-            _bits = new byte[_bits.Length];
-        }
-
+        ArrowBuffer buffer = _bits.Detach();
         _count = 0;
         NullCount = 0;
-        return buffer;
+        return nullCount == 0 ? ArrowBuffer.Empty : buffer;
     }
 }
 
@@ -117,13 +116,14 @@ internal sealed class Utf8Column
 {
     private readonly ByteStore _offsets;
     private readonly ByteStore _data;
-    private readonly Validity _validity = new();
+    private readonly Validity _validity;
     private int _count;
 
-    public Utf8Column(int rows, int bytes)
+    public Utf8Column(ColumnBufferPool pool, int rows, int bytes)
     {
-        _offsets = new ByteStore((rows + 1) * 4);
-        _data = new ByteStore(bytes);
+        _offsets = new ByteStore(pool, (rows + 1) * 4);
+        _data = new ByteStore(pool, bytes);
+        _validity = new Validity(pool, rows);
         _offsets.Append(0);
     }
 
@@ -164,10 +164,10 @@ internal sealed class Utf8Column
 }
 
 /// <summary>A fixed-width column of <typeparamref name="T"/> with validity.</summary>
-internal sealed class PrimitiveColumn<T>(int rows, IArrowType type) where T : unmanaged
+internal sealed class PrimitiveColumn<T>(ColumnBufferPool pool, int rows, IArrowType type) where T : unmanaged
 {
-    private readonly ByteStore _values = new(rows * Unsafe.SizeOf<T>());
-    private readonly Validity _validity = new();
+    private readonly ByteStore _values = new(pool, rows * Unsafe.SizeOf<T>());
+    private readonly Validity _validity = new(pool, rows);
     private int _count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

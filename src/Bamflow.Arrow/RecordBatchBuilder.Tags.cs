@@ -20,10 +20,10 @@ public sealed partial class RecordBatchBuilder
         private readonly bool _dropUnlisted;
         private long _row;
 
-        public TagsBuilder(BamArrowSchema schema, int rows)
+        public TagsBuilder(BamArrowSchema schema, ColumnBufferPool pool, int rows)
         {
             _schema = schema;
-            _children = schema.HasTagsColumn ? schema.TagColumns.Select(c => TagChild.Create(c, rows)).ToArray() : [];
+            _children = schema.HasTagsColumn ? schema.TagColumns.Select(c => TagChild.Create(c, pool, rows)).ToArray() : [];
             _childByTag = new int[ushort.MaxValue + 1];
             System.Array.Fill(_childByTag, -1);
             for (int i = 0; i < _children.Length; i++)
@@ -33,7 +33,7 @@ public sealed partial class RecordBatchBuilder
 
             _filledAt = new long[_children.Length];
             System.Array.Fill(_filledAt, -1);
-            _other = schema.HasTagsOtherColumn ? new Utf8Column(rows, rows * 8) : null;
+            _other = schema.HasTagsOtherColumn ? new Utf8Column(pool, rows, rows * 8) : null;
             _dropUnlisted = schema.Options.TagMode == TagMode.Explicit;
         }
 
@@ -112,12 +112,12 @@ public sealed partial class RecordBatchBuilder
     {
         public TagColumn Column { get; } = column;
 
-        public static TagChild Create(TagColumn column, int rows) => column.Kind switch
+        public static TagChild Create(TagColumn column, ColumnBufferPool pool, int rows) => column.Kind switch
         {
-            TagKind.Integer => new IntegerChild(column, rows),
-            TagKind.Float => new FloatChild(column, rows),
-            TagKind.Array => new ArrayChild(column, rows),
-            _ => new TextChild(column, rows),
+            TagKind.Integer => new IntegerChild(column, pool, rows),
+            TagKind.Float => new FloatChild(column, pool, rows),
+            TagKind.Array => new ArrayChild(column, pool, rows),
+            _ => new TextChild(column, pool, rows),
         };
 
         /// <summary>Appends a value; <paramref name="scratch"/> holds the record's tags_other text and must be left as found.</summary>
@@ -128,9 +128,9 @@ public sealed partial class RecordBatchBuilder
         public abstract IArrowArray Build();
     }
 
-    private sealed class IntegerChild(TagColumn column, int rows) : TagChild(column)
+    private sealed class IntegerChild(TagColumn column, ColumnBufferPool pool, int rows) : TagChild(column)
     {
-        private readonly PrimitiveColumn<long> _values = new(rows, Int64Type.Default);
+        private readonly PrimitiveColumn<long> _values = new(pool, rows, Int64Type.Default);
 
         public override void Append(AuxField field, TextBuffer scratch) => _values.Append(field.GetInt64());
 
@@ -139,9 +139,9 @@ public sealed partial class RecordBatchBuilder
         public override IArrowArray Build() => _values.Build();
     }
 
-    private sealed class FloatChild(TagColumn column, int rows) : TagChild(column)
+    private sealed class FloatChild(TagColumn column, ColumnBufferPool pool, int rows) : TagChild(column)
     {
-        private readonly PrimitiveColumn<float> _values = new(rows, FloatType.Default);
+        private readonly PrimitiveColumn<float> _values = new(pool, rows, FloatType.Default);
 
         public override void Append(AuxField field, TextBuffer scratch) => _values.Append(field.GetSingle());
 
@@ -151,9 +151,9 @@ public sealed partial class RecordBatchBuilder
     }
 
     /// <summary>A, Z and H values as their text; mixed-type values as SAM text with the type prefix.</summary>
-    private sealed class TextChild(TagColumn column, int rows) : TagChild(column)
+    private sealed class TextChild(TagColumn column, ColumnBufferPool pool, int rows) : TagChild(column)
     {
-        private readonly Utf8Column _values = new(rows, rows * 8);
+        private readonly Utf8Column _values = new(pool, rows, rows * 8);
 
         public override void Append(AuxField field, TextBuffer scratch)
         {
@@ -180,16 +180,17 @@ public sealed partial class RecordBatchBuilder
     {
         private readonly ByteStore _offsets;
         private readonly ByteStore _elements;
-        private readonly Validity _validity = new();
+        private readonly Validity _validity;
         private readonly IArrowType _elementType;
         private int _count;
         private int _elementCount;
 
-        public ArrayChild(TagColumn column, int rows)
+        public ArrayChild(TagColumn column, ColumnBufferPool pool, int rows)
             : base(column)
         {
-            _offsets = new ByteStore((rows + 1) * 4);
-            _elements = new ByteStore(rows * 8);
+            _offsets = new ByteStore(pool, (rows + 1) * 4);
+            _elements = new ByteStore(pool, rows * 8);
+            _validity = new Validity(pool, rows);
             _offsets.Append(0);
             _elementType = TagColumn.ElementType(column.ArraySubtype);
         }

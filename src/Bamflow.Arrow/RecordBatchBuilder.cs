@@ -27,24 +27,27 @@ public sealed partial class RecordBatchBuilder
     private readonly PrimitiveColumn<int> _end;
 
     /// <summary>Creates a builder for batches of <paramref name="schema"/>.</summary>
-    public RecordBatchBuilder(BamArrowSchema schema)
+    /// <param name="schema">The schema of every batch.</param>
+    /// <param name="pool">Where column arrays come from; by default new arrays, left to the GC.</param>
+    public RecordBatchBuilder(BamArrowSchema schema, ColumnBufferPool? pool = null)
     {
         ArgumentNullException.ThrowIfNull(schema);
         _schema = schema;
+        pool ??= ColumnBufferPool.None;
         int rows = Math.Min(schema.Options.BatchSize, 1 << 16);
-        _qname = new Utf8Column(rows, rows * 24);
-        _flag = new PrimitiveColumn<ushort>(rows, UInt16Type.Default);
-        _rname = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _pos = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _mapq = new PrimitiveColumn<byte>(rows, UInt8Type.Default);
-        _cigar = new Utf8Column(rows, rows * 8);
-        _rnext = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _pnext = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _tlen = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _seq = schema.Options.IncludeSequence ? new Utf8Column(rows, rows * 150) : null;
-        _qual = schema.Options.IncludeQuality ? new Utf8Column(rows, rows * 150) : null;
-        _end = new PrimitiveColumn<int>(rows, Int32Type.Default);
-        _tags = new TagsBuilder(schema, rows);
+        _qname = new Utf8Column(pool, rows, rows * 24);
+        _flag = new PrimitiveColumn<ushort>(pool, rows, UInt16Type.Default);
+        _rname = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _pos = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _mapq = new PrimitiveColumn<byte>(pool, rows, UInt8Type.Default);
+        _cigar = new Utf8Column(pool, rows, rows * 8);
+        _rnext = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _pnext = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _tlen = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _seq = schema.Options.IncludeSequence ? new Utf8Column(pool, rows, rows * 150) : null;
+        _qual = schema.Options.IncludeQuality ? new Utf8Column(pool, rows, rows * 150) : null;
+        _end = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
+        _tags = new TagsBuilder(schema, pool, rows);
     }
 
     /// <summary>Records appended since the last <see cref="Build"/>.</summary>

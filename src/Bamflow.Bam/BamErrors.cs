@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Bamflow.Bgzf;
 
 namespace Bamflow.Bam;
@@ -30,6 +31,14 @@ public sealed class BamRecordFormatException : BamFormatException
         Position = position;
     }
 
+    /// <summary>A record that failed validation (<see cref="BamRecord.TryCreate"/>), described from its bytes.</summary>
+    public static BamRecordFormatException Invalid(BamRecordError error, ReadOnlySpan<byte> data, int referenceCount, string? fileName, long recordIndex, VirtualPosition position) =>
+        new(error, Describe(error, data, referenceCount), fileName, recordIndex, position);
+
+    /// <summary>A record whose bytes could not be read (block_size out of range, or the file ends inside it).</summary>
+    public static BamRecordFormatException Unreadable(BamRecordError error, string message, string? fileName, long recordIndex, VirtualPosition position) =>
+        new(error, message, fileName, recordIndex, position);
+
     /// <summary>What is wrong with the record.</summary>
     public BamRecordError Error { get; }
 
@@ -51,6 +60,26 @@ public sealed class BamRecordFormatException : BamFormatException
 
     /// <summary>Virtual offset of the record's block_size field.</summary>
     public VirtualPosition Position { get; }
+
+    private static string Describe(BamRecordError error, ReadOnlySpan<byte> data, int referenceCount) => error switch
+    {
+        BamRecordError.BlockSizeTooSmall => $"block_size {data.Length} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name",
+        BamRecordError.ReferenceId => $"refID {BinaryPrimitives.ReadInt32LittleEndian(data)} is not in the header's {referenceCount} references",
+        BamRecordError.MateReferenceId => $"next_refID {BinaryPrimitives.ReadInt32LittleEndian(data[20..])} is not in the header's {referenceCount} references",
+        BamRecordError.ReadNameLength => $"l_read_name {data[8]} is 0 or runs past the record's {data.Length} bytes",
+        BamRecordError.ReadNameNotTerminated => "read_name is not NUL-terminated",
+        BamRecordError.CigarOverrun => $"{BinaryPrimitives.ReadUInt16LittleEndian(data[12..])} CIGAR operations run past the record's {data.Length} bytes",
+        BamRecordError.CigarOperation => "a CIGAR operation code is not one of MIDNSHP=X",
+        BamRecordError.SequenceLength => $"l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} is negative",
+        BamRecordError.SequenceOverrun => $"SEQ of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
+        BamRecordError.QualityOverrun => $"QUAL of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
+        BamRecordError.AuxTruncated => "an aux field runs past the end of the record",
+        BamRecordError.AuxType => "an aux field has an unknown value type",
+        BamRecordError.AuxArrayType => "a B array has an unknown element type",
+        BamRecordError.AuxArrayOverrun => "a B array's count runs past the end of the record",
+        BamRecordError.AuxStringNotTerminated => "a Z or H aux value is not NUL-terminated",
+        _ => error.ToString(),
+    };
 }
 
 /// <summary>Why a record failed validation.</summary>

@@ -103,11 +103,25 @@ public sealed partial class BamReader : IDisposable
         BamRecordError error = BamRecord.TryCreate(data, _referenceCount, out record);
         if (error != BamRecordError.None)
         {
-            throw RecordError(error, position, Describe(error, data));
+            throw BamRecordFormatException.Invalid(error, data, _referenceCount, FileName, RecordCount, position);
         }
 
         RecordCount++;
         return true;
+    }
+
+    /// <summary>
+    /// Hands the records' bytes over to another reader (the parallel engine) before any record was read here:
+    /// the inflated bytes already buffered and the BGZF frames that follow. This reader is unusable afterwards.
+    /// </summary>
+    public BgzfRemainder DetachBody()
+    {
+        if (RecordCount != 0)
+        {
+            throw new InvalidOperationException("records were already read from this reader");
+        }
+
+        return _bgzf.Detach();
     }
 
     /// <summary>Reads <paramref name="size"/> bytes, growing the buffer only as data actually arrives.</summary>
@@ -150,25 +164,6 @@ public sealed partial class BamReader : IDisposable
 
     private BamRecordFormatException RecordError(BamRecordError error, VirtualPosition position, string message) =>
         new(error, message, FileName, RecordCount, position);
-
-    private string Describe(BamRecordError error, ReadOnlySpan<byte> data) => error switch
-    {
-        BamRecordError.ReferenceId => $"refID {BinaryPrimitives.ReadInt32LittleEndian(data)} is not in the header's {_referenceCount} references",
-        BamRecordError.MateReferenceId => $"next_refID {BinaryPrimitives.ReadInt32LittleEndian(data[20..])} is not in the header's {_referenceCount} references",
-        BamRecordError.ReadNameLength => $"l_read_name {data[8]} is 0 or runs past the record's {data.Length} bytes",
-        BamRecordError.ReadNameNotTerminated => "read_name is not NUL-terminated",
-        BamRecordError.CigarOverrun => $"{BinaryPrimitives.ReadUInt16LittleEndian(data[12..])} CIGAR operations run past the record's {data.Length} bytes",
-        BamRecordError.CigarOperation => "a CIGAR operation code is not one of MIDNSHP=X",
-        BamRecordError.SequenceLength => $"l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} is negative",
-        BamRecordError.SequenceOverrun => $"SEQ of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
-        BamRecordError.QualityOverrun => $"QUAL of l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} runs past the record's {data.Length} bytes",
-        BamRecordError.AuxTruncated => "an aux field runs past the end of the record",
-        BamRecordError.AuxType => "an aux field has an unknown value type",
-        BamRecordError.AuxArrayType => "a B array has an unknown element type",
-        BamRecordError.AuxArrayOverrun => "a B array's count runs past the end of the record",
-        BamRecordError.AuxStringNotTerminated => "a Z or H aux value is not NUL-terminated",
-        _ => error.ToString(),
-    };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: EOF marker is absent. The input is probably truncated")]
     private static partial void LogMissingEof(ILogger logger, string file);

@@ -16,6 +16,7 @@ public sealed class BgzfReader : IDisposable
     private int _blockOffset;
     private bool _atEnd;
     private bool _lastFrameWasEofMarker;
+    private bool _detached;
 
     /// <summary>Reads the BGZF data in <paramref name="stream"/>.</summary>
     /// <param name="stream">The compressed input, positioned at a block boundary (compressed offset 0 unless stated).</param>
@@ -70,6 +71,20 @@ public sealed class BgzfReader : IDisposable
         return total;
     }
 
+    /// <summary>
+    /// Hands over the rest of the input so another reader can continue where this one stopped: the inflated bytes
+    /// left in the current block (with their position) and the frame reader positioned at the next block.
+    /// This reader must not be used afterwards (disposing it then leaves the stream to the new owner).
+    /// </summary>
+    public BgzfRemainder Detach()
+    {
+        ObjectDisposedException.ThrowIf(_detached, this);
+        _detached = true;
+        byte[] buffered = _block.AsSpan(_blockOffset, Math.Max(0, _blockLength - _blockOffset)).ToArray();
+        var position = new VirtualPosition(_blockCompressedOffset, Math.Min(_blockOffset, ushort.MaxValue));
+        return new BgzfRemainder(buffered, position, _frames, _atEnd, _lastFrameWasEofMarker);
+    }
+
     /// <summary>Loads blocks until one has data; returns false at the end of the input.</summary>
     private bool LoadNextBlock()
     {
@@ -98,10 +113,22 @@ public sealed class BgzfReader : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _frames.Dispose();
+        if (!_detached)
+        {
+            _frames.Dispose();
+        }
+
         if (_ownsInflater)
         {
             _inflater.Dispose();
         }
     }
 }
+
+/// <summary>What a <see cref="BgzfReader"/> hands over when detached.</summary>
+/// <param name="Buffered">Inflated bytes not yet read from the current block.</param>
+/// <param name="BufferedPosition">The virtual position of the first buffered byte.</param>
+/// <param name="Frames">The frame reader, at the block after the current one; the new owner disposes it.</param>
+/// <param name="AtEnd">Whether the input had already ended.</param>
+/// <param name="LastFrameWasEofMarker">Whether the last block read was the EOF marker.</param>
+public sealed record BgzfRemainder(byte[] Buffered, VirtualPosition BufferedPosition, BgzfFrameReader Frames, bool AtEnd, bool LastFrameWasEofMarker);

@@ -92,6 +92,7 @@ internal static partial class ConvertCommand
                     Threads = parse.GetValue(threads),
                     Limit = parse.GetValue(limit),
                     Sequential = parse.GetValue(sequential),
+                    Inflater = parse.GetValue(inflater),
                 };
                 options.Validate();
                 return options;
@@ -112,7 +113,7 @@ internal static partial class ConvertCommand
             using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
             using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
             var engine = new BamArrowPipeline(conversion, pipeline, logger);
-            SchemaPlan plan = engine.Plan(reader);
+            using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
 
             var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };
             await using OutputTarget target = OutputTarget.Open(outputPath);

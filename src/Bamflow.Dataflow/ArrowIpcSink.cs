@@ -30,6 +30,9 @@ public sealed class ArrowIpcSink(Stream stream, ArrowIpcFormat format, IpcCompre
     private ArrowStreamWriter? _writer;
 
     /// <inheritdoc />
+    public bool ReleasesBatchMemory => true;
+
+    /// <inheritdoc />
     public async Task StartAsync(Schema schema, CancellationToken cancellationToken)
     {
         var options = new IpcOptions();

@@ -1,6 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Runtime.ExceptionServices;
+using System.Collections.Concurrent;
 using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
 using Bamflow.Arrow;
@@ -11,12 +10,12 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// The conversion engine: the sequential BAM reader feeds chunks of records into a bounded
-/// <see cref="TransformBlock{TInput,TOutput}"/> (<c>MaxDegreeOfParallelism</c> = threads, <c>EnsureOrdered</c>)
-/// that turns each into a <see cref="RecordBatch"/>, linked to an <see cref="ActionBlock{TInput}"/> that hands
-/// them, in file order, to an <see cref="IRecordBatchSink"/>. Memory is bounded by the blocks' capacities,
-/// whatever the file size. A fault anywhere stops the reader and completes every block; the caller gets that
-/// original exception.
+/// The conversion engine. The sequential frame reader feeds an ordered parallel inflate stage; a chunker cuts the
+/// inflated stream into chunks of records, into a bounded source block; a bounded <see cref="TransformBlock{TInput,TOutput}"/>
+/// (<c>MaxDegreeOfParallelism</c> = threads, <c>EnsureOrdered</c>) turns each chunk into a <see cref="RecordBatch"/>;
+/// an <see cref="ActionBlock{TInput}"/> hands them, in file order, to an <see cref="IRecordBatchSink"/>. Memory is
+/// bounded by the blocks' capacities, whatever the file size. A fault anywhere stops the reader and completes every
+/// block; the caller gets that original exception.
 /// </summary>
 public sealed partial class BamArrowPipeline
 {
@@ -35,39 +34,59 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>
-    /// Reads the leading records (up to the tag scan, or the limit) and fixes the schema. The chunks read stay
-    /// in the returned plan, so nothing is read twice and a pipe works.
+    /// Starts reading <paramref name="reader"/>'s records and fixes the schema from the leading ones (the tag scan).
+    /// The chunks read for that stay in the plan, so nothing is read twice and a pipe works. Dispose the plan if
+    /// it is not run.
     /// </summary>
-    public SchemaPlan Plan(BamReader reader)
+    public async Task<SchemaPlan> PlanAsync(BamReader reader, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(reader);
-        var chunker = new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit);
-        var discovery = new TagDiscovery();
-        var prefetched = new List<RecordChunk>();
-        int referenceCount = reader.Header.References.Count;
-        if (_conversion.TagMode != TagMode.None)
+        var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var faults = new FirstFault(stop);
+        IChunkSource source = _pipeline.Sequential
+            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit))
+            : new ParallelRecordSource(reader.DetachBody(), reader.FileName, _pipeline.Inflater, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
+        var plan = new SchemaPlan(reader, source, stop, faults);
+        try
         {
-            while (discovery.RecordsScanned < _conversion.TagScanRecords && chunker.Next() is { } chunk)
+            var discovery = new TagDiscovery();
+            int referenceCount = reader.Header.References.Count;
+            if (_conversion.TagMode != TagMode.None)
             {
-                prefetched.Add(chunk);
-                chunk.ForEach(referenceCount, (discovery, _conversion.TagScanRecords), static (record, state) =>
+                while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
-                    if (state.discovery.RecordsScanned < state.TagScanRecords)
+                    plan.Prefetched.Add(chunk);
+                    chunk.ForEach(referenceCount, reader.FileName, (discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
-                        state.discovery.Observe(record);
-                    }
-                });
+                        if (state.discovery.RecordsScanned < state.TagScanRecords)
+                        {
+                            state.discovery.Observe(record);
+                        }
+                    });
+                }
             }
-        }
 
-        var schema = BamArrowSchema.Create(reader.Header, _conversion, discovery, reader.FileName);
-        return new SchemaPlan(reader, schema, chunker, prefetched);
+            faults.ThrowIfFaulted();
+            plan.Schema = BamArrowSchema.Create(reader.Header, _conversion, discovery, reader.FileName);
+            return plan;
+        }
+        catch (Exception e) when (faults.Exception is not null && e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            plan.Dispose();
+            faults.ThrowIfFaulted();
+            throw;
+        }
+        catch
+        {
+            plan.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Converts every record of <paramref name="reader"/> into <paramref name="sink"/>.</summary>
     public async Task<ConversionSummary> RunAsync(BamReader reader, IRecordBatchSink sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
     {
-        SchemaPlan plan = Plan(reader);
+        using SchemaPlan plan = await PlanAsync(reader, cancellationToken).ConfigureAwait(false);
         return await RunAsync(plan, sink, progress, cancellationToken).ConfigureAwait(false);
     }
 
@@ -77,52 +96,72 @@ public sealed partial class BamArrowPipeline
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(sink);
         progress ??= new ConversionProgress();
+        using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
         var stopwatch = Stopwatch.StartNew();
+        ColumnBufferPool pool = sink.ReleasesBatchMemory ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
         await sink.StartAsync(plan.Schema.Schema, cancellationToken).ConfigureAwait(false);
         (long records, long batches) = _pipeline.Sequential
-            ? await RunSequentialAsync(plan, sink, progress, cancellationToken).ConfigureAwait(false)
-            : await RunParallelAsync(plan, sink, progress, cancellationToken).ConfigureAwait(false);
+            ? await RunSequentialAsync(plan, sink, pool, progress).ConfigureAwait(false)
+            : await RunParallelAsync(plan, sink, pool, progress).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
         await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
         stopwatch.Stop();
+        bool missingEof = plan.Source.MissingEofMarker;
+        if (missingEof && !_pipeline.Sequential)
+        {
+            LogMissingEof(_logger, plan.Reader.FileName ?? "input"); // the sequential reader warns itself
+        }
+
         var summary = new ConversionSummary(
-            records, batches, stopwatch.Elapsed, plan.Reader.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
-            _pipeline.Sequential, plan.Reader.MissingEofMarker, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0);
+            records, batches, stopwatch.Elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
+            _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0);
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
     }
 
     /// <summary>One thread, no blocks: read a chunk, build its batch, write it.</summary>
-    private static async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink sink, ConversionProgress progress, CancellationToken cancellationToken)
+    private static async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink sink, ColumnBufferPool pool, ConversionProgress progress)
     {
-        var builder = new RecordBatchBuilder(plan.Schema);
+        var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
-        foreach (RecordChunk chunk in plan.Chunks(cancellationToken))
+        CancellationToken token = plan.Stop.Token;
+        try
         {
-            progress.OnRead(plan.Chunker.RecordsRead, plan.Reader.CompressedBytesRead);
-            using RecordBatch batch = Convert(chunk, builder, plan.ReferenceCount);
-            await sink.WriteAsync(batch, cancellationToken).ConfigureAwait(false);
-            progress.OnWritten(batch.Length);
-            records += batch.Length;
-            batches++;
+            while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
+            {
+                progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
+                RecordBatch batch = Convert(chunk, builder, plan);
+                await sink.WriteAsync(batch, token).ConfigureAwait(false);
+                Release(batch, sink, pool);
+                progress.OnWritten(batch.Length);
+                records += batch.Length;
+                batches++;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            plan.Faults.Record(e);
         }
 
+        plan.Faults.ThrowIfFaulted();
+        token.ThrowIfCancellationRequested();
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink sink, ConversionProgress progress, CancellationToken cancellationToken)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink sink, ColumnBufferPool pool, ConversionProgress progress)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var faults = new FirstFault(stop);
+        FirstFault faults = plan.Faults;
+        CancellationToken token = plan.Stop.Token;
         var builders = new ConcurrentBag<RecordBatchBuilder>();
         long records = 0, batches = 0;
 
         var convert = new TransformBlock<RecordChunk, RecordBatch>(
             chunk => faults.Guard(() =>
             {
-                RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema);
+                RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
                 try
                 {
-                    return Convert(chunk, builder, plan.ReferenceCount);
+                    return Convert(chunk, builder, plan);
                 }
                 finally
                 {
@@ -135,49 +174,47 @@ public sealed partial class BamArrowPipeline
                 EnsureOrdered = true,
                 BoundedCapacity = _pipeline.EffectiveCapacity,
                 SingleProducerConstrained = true,
-                CancellationToken = stop.Token,
+                CancellationToken = token,
             });
 
         var write = new ActionBlock<RecordBatch>(
-            async batch =>
+            batch => faults.GuardAsync(async () =>
             {
-                using (batch)
-                {
-                    await faults.GuardAsync(() => sink.WriteAsync(batch, stop.Token)).ConfigureAwait(false);
-                }
-
+                progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
+                await sink.WriteAsync(batch, token).ConfigureAwait(false);
+                Release(batch, sink, pool);
                 progress.OnWritten(batch.Length);
                 records += batch.Length;
                 batches++;
-            },
+            }),
             new ExecutionDataflowBlockOptions
             {
                 MaxDegreeOfParallelism = 1,
                 BoundedCapacity = _pipeline.SinkCapacity,
                 SingleProducerConstrained = true,
-                CancellationToken = stop.Token,
+                CancellationToken = token,
             });
 
         convert.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
-        _ = convert.Completion.ContinueWith(t => faults.Observe(t), TaskScheduler.Default);
-        _ = write.Completion.ContinueWith(t => faults.Observe(t), TaskScheduler.Default);
+        _ = convert.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
+        _ = write.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
 
-        // The source: the sequential reader, on its own thread, posting with backpressure.
-        Task source = Task.Run(
+        // Feed the conversion stage: first the chunks read while planning, then the source block's, in order.
+        Task feed = Task.Run(
             async () =>
             {
                 try
                 {
-                    foreach (RecordChunk chunk in plan.Chunks(stop.Token))
+                    while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
                     {
-                        progress.OnRead(plan.Chunker.RecordsRead, plan.Reader.CompressedBytesRead);
-                        if (!await convert.SendAsync(chunk, stop.Token).ConfigureAwait(false))
+                        if (!await convert.SendAsync(chunk, token).ConfigureAwait(false))
                         {
+                            chunk.Release();
                             break; // declined: the block faulted or was cancelled
                         }
                     }
                 }
-                catch (Exception e) when (!(e is OperationCanceledException && stop.IsCancellationRequested))
+                catch (Exception e) when (!(e is OperationCanceledException && token.IsCancellationRequested))
                 {
                     faults.Record(e);
                 }
@@ -190,131 +227,98 @@ public sealed partial class BamArrowPipeline
 
         try
         {
-            await Task.WhenAll(source, convert.Completion, write.Completion).ConfigureAwait(false);
+            await Task.WhenAll(feed, convert.Completion, write.Completion, plan.Source is ParallelRecordSource p ? p.Completion : Task.CompletedTask).ConfigureAwait(false);
         }
-        catch (Exception) when (faults.Exception is not null || cancellationToken.IsCancellationRequested)
+        catch (Exception) when (faults.Exception is not null || token.IsCancellationRequested)
         {
             // Reported below: the original fault, or the caller's cancellation.
         }
 
         faults.ThrowIfFaulted();
-        cancellationToken.ThrowIfCancellationRequested();
+        token.ThrowIfCancellationRequested();
         return (records, batches);
     }
 
-    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder, int referenceCount)
+    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder, SchemaPlan plan)
     {
-        chunk.ForEach(referenceCount, builder, static (record, b) => b.Append(record));
-        return builder.Build();
+        try
+        {
+            chunk.ForEach(plan.ReferenceCount, plan.Reader.FileName, builder, static (record, b) => b.Append(record));
+            return builder.Build();
+        }
+        finally
+        {
+            chunk.Release();
+        }
+    }
+
+    private static void Release(RecordBatch batch, IRecordBatchSink sink, ColumnBufferPool pool)
+    {
+        if (sink.ReleasesBatchMemory)
+        {
+            pool.Return(batch);
+        }
+
+        batch.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Converted {Records} records into {Batches} batches in {Seconds:F2} s")]
     private static partial void LogFinished(ILogger logger, long records, long batches, double seconds);
 
-    /// <summary>Keeps the first real exception of a run and stops everything when one happens.</summary>
-    private sealed class FirstFault(CancellationTokenSource stop)
-    {
-        private ExceptionDispatchInfo? _first;
-
-        public Exception? Exception => _first?.SourceException;
-
-        public void Record(Exception exception)
-        {
-            if (Interlocked.CompareExchange(ref _first, ExceptionDispatchInfo.Capture(exception), null) is null)
-            {
-                stop.Cancel();
-            }
-        }
-
-        public void Observe(Task completion)
-        {
-            if (completion.IsFaulted && completion.Exception is { } aggregate)
-            {
-                Record(aggregate.Flatten().InnerExceptions[0]);
-            }
-        }
-
-        /// <summary>
-        /// Runs block code; a failure is recorded and rethrown, and an <see cref="OperationCanceledException"/> that
-        /// is not our cancellation is wrapped, because Dataflow silently drops an item whose delegate throws one.
-        /// </summary>
-        public T Guard<T>(Func<T> body)
-        {
-            try
-            {
-                return body();
-            }
-            catch (OperationCanceledException e) when (!stop.IsCancellationRequested)
-            {
-                var wrapped = new InvalidOperationException("a pipeline stage was cancelled unexpectedly", e);
-                Record(wrapped);
-                throw wrapped;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Record(e);
-                throw;
-            }
-        }
-
-        public async Task GuardAsync(Func<Task> body)
-        {
-            try
-            {
-                await body().ConfigureAwait(false);
-            }
-            catch (OperationCanceledException e) when (!stop.IsCancellationRequested)
-            {
-                var wrapped = new InvalidOperationException("a pipeline stage was cancelled unexpectedly", e);
-                Record(wrapped);
-                throw wrapped;
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                Record(e);
-                throw;
-            }
-        }
-
-        public void ThrowIfFaulted() => _first?.Throw();
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: EOF marker is absent. The input is probably truncated")]
+    private static partial void LogMissingEof(ILogger logger, string file);
 }
 
-/// <summary>A run whose schema is fixed: the reader, the schema, and the chunks already read to find it.</summary>
-public sealed class SchemaPlan
+/// <summary>A started run whose schema is fixed: the reader, the schema, and the chunks already read to find it.</summary>
+public sealed class SchemaPlan : IDisposable
 {
-    private readonly List<RecordChunk> _prefetched;
-
-    internal SchemaPlan(BamReader reader, BamArrowSchema schema, RecordChunker chunker, List<RecordChunk> prefetched)
+    internal SchemaPlan(BamReader reader, IChunkSource source, CancellationTokenSource stop, FirstFault faults)
     {
         Reader = reader;
-        Schema = schema;
-        Chunker = chunker;
-        _prefetched = prefetched;
+        Source = source;
+        Stop = stop;
+        Faults = faults;
     }
 
-    /// <summary>The reader.</summary>
+    /// <summary>The reader (its header; its records are read by the engine).</summary>
     public BamReader Reader { get; }
 
     /// <summary>The schema every batch will have.</summary>
-    public BamArrowSchema Schema { get; }
+    public BamArrowSchema Schema { get; internal set; } = null!;
 
-    internal RecordChunker Chunker { get; }
+    internal IChunkSource Source { get; }
+
+    internal CancellationTokenSource Stop { get; }
+
+    internal FirstFault Faults { get; }
+
+    internal List<RecordChunk> Prefetched { get; } = [];
 
     internal int ReferenceCount => Reader.Header.References.Count;
 
-    /// <summary>The prefetched chunks, then the rest of the file.</summary>
-    internal IEnumerable<RecordChunk> Chunks(CancellationToken cancellationToken)
+    /// <summary>The prefetched chunks, then the rest of the file; null at the end.</summary>
+    internal async ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken)
     {
-        foreach (RecordChunk chunk in _prefetched)
+        if (Prefetched.Count > 0)
         {
-            yield return chunk;
+            RecordChunk first = Prefetched[0];
+            Prefetched.RemoveAt(0);
+            return first;
         }
 
-        _prefetched.Clear();
-        while (Chunker.Next(cancellationToken) is { } chunk)
+        return await Source.NextAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the run's reading (if still going) and frees what it holds.</summary>
+    public void Dispose()
+    {
+        Stop.Cancel();
+        foreach (RecordChunk chunk in Prefetched)
         {
-            yield return chunk;
+            chunk.Release();
         }
+
+        Prefetched.Clear();
+        Source.Dispose();
     }
 }

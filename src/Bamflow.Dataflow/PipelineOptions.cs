@@ -3,17 +3,20 @@ namespace Bamflow.Dataflow;
 /// <summary>How the engine runs. Immutable once handed over.</summary>
 public sealed record PipelineOptions
 {
-    /// <summary>Worker threads for the parallel stage (default: every core).</summary>
+    /// <summary>Worker threads for each parallel stage (inflate, convert). Default: every core.</summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
     /// Chunks/batches the conversion stage may hold at once (queued, running, waiting to be reordered, or
-    /// converted and not yet taken by the sink): the memory budget. Default: twice the threads.
+    /// converted and not yet taken by the sink): the memory budget. Default: threads + 1.
     /// </summary>
     public int? BoundedCapacity { get; init; }
 
-    /// <summary>Batches the sink may have queued. Default 2.</summary>
-    public int SinkCapacity { get; init; } = 2;
+    /// <summary>Batches the sink may have queued. Default 1.</summary>
+    public int SinkCapacity { get; init; } = 1;
+
+    /// <summary>The inflate backend for the parallel inflate stage.</summary>
+    public Bamflow.Bgzf.BgzfInflaterKind Inflater { get; init; } = Bamflow.Bgzf.BgzfInflaterKind.Auto;
 
     /// <summary>Convert only the first this-many records.</summary>
     public long? Limit { get; init; }
@@ -22,7 +25,7 @@ public sealed record PipelineOptions
     public bool Sequential { get; init; }
 
     /// <summary>The effective conversion-stage capacity.</summary>
-    public int EffectiveCapacity => BoundedCapacity ?? Math.Max(2, Threads * 2);
+    public int EffectiveCapacity => BoundedCapacity ?? Threads + 1;
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()

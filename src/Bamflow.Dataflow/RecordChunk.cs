@@ -1,17 +1,28 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Bamflow.Bam;
+using Bamflow.Bgzf;
 
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// A run of consecutive BAM records, each with its block_size prefix as in the file: the unit of work that
-/// the parallel stage turns into one <see cref="Apache.Arrow.RecordBatch"/>.
+/// A run of consecutive BAM records, each with its block_size prefix as in the file, and the virtual position
+/// of each: the unit of work that the parallel stage validates and turns into one <see cref="Apache.Arrow.RecordBatch"/>.
+/// Its buffers are rented and go back to the pool when the chunk has been converted.
 /// </summary>
 public sealed class RecordChunk
 {
     private byte[] _data;
+    private ulong[] _positions;
 
-    internal RecordChunk(int capacity) => _data = new byte[capacity];
+    internal RecordChunk(int capacity)
+    {
+        _data = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
+        _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
+    }
+
+    /// <summary>A first buffer size for a chunk of at most this many records and bytes (short reads; it grows as needed).</summary>
+    internal static int InitialCapacity(int maxRecords, int maxBytes) => (int)Math.Clamp(maxRecords * 512L, 4096, Math.Max(4096, Math.Min(maxBytes, 4 << 20)));
 
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(0, Length);
@@ -19,7 +30,7 @@ public sealed class RecordChunk
     /// <summary>Number of bytes used.</summary>
     public int Length { get; private set; }
 
-    /// <summary>Number of records.</summary>
+    /// <summary>Number of complete records.</summary>
     public int Count { get; private set; }
 
     /// <summary>Zero-based index in the file of the first record.</summary>
@@ -28,40 +39,85 @@ public sealed class RecordChunk
     /// <summary>Zero-based sequence number of the chunk in the run.</summary>
     public long Sequence { get; internal set; }
 
-    internal void Add(ReadOnlySpan<byte> record)
-    {
-        int needed = Length + 4 + record.Length;
-        if (needed > _data.Length)
-        {
-            Array.Resize(ref _data, (int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
-        }
+    /// <summary>The virtual position of record <paramref name="index"/> (0-based within the chunk).</summary>
+    public VirtualPosition PositionOf(int index) => new(_positions[index]);
 
-        BinaryPrimitives.WriteInt32LittleEndian(_data.AsSpan(Length), record.Length);
-        record.CopyTo(_data.AsSpan(Length + 4));
-        Length = needed;
-        Count++;
+    /// <summary>Appends a whole record (the sequential path).</summary>
+    internal void Add(ReadOnlySpan<byte> record, VirtualPosition position)
+    {
+        BeginRecord(position);
+        Span<byte> size = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(size, record.Length);
+        Append(size);
+        Append(record);
+        EndRecord();
     }
 
-    /// <summary>Visits each record as a <see cref="BamRecord"/> view (records were validated when read).</summary>
-    public void ForEach<TState>(int referenceCount, TState state, RecordAction<TState> action)
+    /// <summary>Notes where the next record starts (the parallel chunker then appends its bytes piecewise).</summary>
+    internal void BeginRecord(VirtualPosition position)
+    {
+        if (Count == _positions.Length)
+        {
+            ulong[] grown = ArrayPool<ulong>.Shared.Rent(_positions.Length * 2);
+            _positions.AsSpan().CopyTo(grown);
+            ArrayPool<ulong>.Shared.Return(_positions);
+            _positions = grown;
+        }
+
+        _positions[Count] = position.Value;
+    }
+
+    /// <summary>Appends bytes of the current record.</summary>
+    internal void Append(ReadOnlySpan<byte> bytes)
+    {
+        int needed = Length + bytes.Length;
+        if (needed > _data.Length)
+        {
+            byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
+            _data.AsSpan(0, Length).CopyTo(grown);
+            ArrayPool<byte>.Shared.Return(_data);
+            _data = grown;
+        }
+
+        bytes.CopyTo(_data.AsSpan(Length));
+        Length = needed;
+    }
+
+    /// <summary>Marks the current record complete.</summary>
+    internal void EndRecord() => Count++;
+
+    /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
+    internal void Release()
+    {
+        ArrayPool<byte>.Shared.Return(_data);
+        ArrayPool<ulong>.Shared.Return(_positions);
+        _data = [];
+        _positions = [];
+        Length = 0;
+        Count = 0;
+    }
+
+    /// <summary>
+    /// Validates each record against the header and visits it as a <see cref="BamRecord"/> view.
+    /// </summary>
+    /// <exception cref="BamRecordFormatException">A record is malformed; names its index and virtual position.</exception>
+    public void ForEach<TState>(int referenceCount, string? fileName, TState state, RecordAction<TState> action)
     {
         ArgumentNullException.ThrowIfNull(action);
         ReadOnlySpan<byte> data = Data;
         int offset = 0;
-        long index = FirstRecordIndex;
-        while (offset < data.Length)
+        for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
             ReadOnlySpan<byte> bytes = data.Slice(offset + 4, size);
             BamRecordError error = BamRecord.TryCreate(bytes, referenceCount, out BamRecord record);
             if (error != BamRecordError.None)
             {
-                throw new InvalidOperationException($"record {index + 1} changed after validation ({error})");
+                throw BamRecordFormatException.Invalid(error, bytes, referenceCount, fileName, FirstRecordIndex + i, PositionOf(i));
             }
 
             action(record, state);
             offset += 4 + size;
-            index++;
         }
     }
 }

@@ -3,8 +3,8 @@ using Bamflow.Bam;
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// Cuts the records of a <see cref="BamReader"/> into <see cref="RecordChunk"/>s of at most a record count and a
-/// byte budget, stopping after an optional limit. Sequential: one reader, one caller.
+/// The sequential path's chunker: cuts the records of a <see cref="BamReader"/> (which inflates on the calling
+/// thread) into <see cref="RecordChunk"/>s of at most a record count and a byte budget, up to an optional limit.
 /// </summary>
 public sealed class RecordChunker
 {
@@ -42,7 +42,7 @@ public sealed class RecordChunker
             return null;
         }
 
-        var chunk = new RecordChunk(Math.Min(_maxBytes, 1 << 20)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
+        var chunk = new RecordChunk(RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
         while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)
@@ -50,17 +50,19 @@ public sealed class RecordChunker
                 cancellationToken.ThrowIfCancellationRequested();
             }
 
+            Bgzf.VirtualPosition position = _reader.Position;
             if (!_reader.TryRead(out BamRecord record))
             {
                 break;
             }
 
-            chunk.Add(record.Data);
+            chunk.Add(record.Data, position);
             RecordsRead++;
         }
 
         if (chunk.Count == 0)
         {
+            chunk.Release();
             return null;
         }
 

@@ -1,0 +1,371 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Threading.Tasks.Dataflow;
+using Bamflow.Bam;
+using Bamflow.Bgzf;
+
+namespace Bamflow.Dataflow;
+
+/// <summary>
+/// The parallel front-end: the sequential frame reader fills groups of compressed BGZF blocks (I/O only); an
+/// ordered <see cref="TransformBlock{TInput,TOutput}"/> inflates groups on every core; one chunker cuts the
+/// inflated stream into <see cref="RecordChunk"/>s at record boundaries, into a bounded <see cref="BufferBlock{T}"/>
+/// (the source block of the conversion graph). Group buffers come from a fixed pool sized by the capacities.
+/// </summary>
+internal sealed class ParallelRecordSource : IChunkSource
+{
+    private readonly BgzfRemainder _remainder;
+    private readonly FirstFault _faults;
+    private readonly string? _fileName;
+    private readonly BgzfInflaterKind _inflaterKind;
+    private readonly int _maxRecords;
+    private readonly int _maxBytes;
+    private readonly long _limit;
+    private readonly BufferBlock<FrameGroup> _groups = new();
+    private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
+    private readonly TransformBlock<FrameGroup, FrameGroup> _inflate;
+    private readonly ActionBlock<FrameGroup> _chunker;
+    private readonly Task _reader;
+    private readonly Task _finished;
+
+    // Chunker state (one thread at a time: the chunker block has MaxDegreeOfParallelism 1).
+    private readonly byte[] _sizeBytes = new byte[4];
+    private readonly List<RecordChunk> _ready = [];
+    private RecordChunk? _current;
+    private int _sizeHave;
+    private long _recordRemaining;
+    private VirtualPosition _recordStart;
+    private long _recordsCut;
+    private long _sequence;
+    private volatile bool _limitReached;
+    private long _compressedBytesRead;
+    private bool _lastFrameWasEofMarker;
+    private bool _reachedEnd;
+
+    public ParallelRecordSource(BgzfRemainder remainder, string? fileName, BgzfInflaterKind inflater, int threads, int maxRecords, int maxBytes, long? limit, FirstFault faults)
+    {
+        _remainder = remainder;
+        _fileName = fileName;
+        _inflaterKind = inflater;
+        _maxRecords = maxRecords;
+        _maxBytes = maxBytes;
+        _limit = limit ?? long.MaxValue;
+        _limitReached = _limit == 0;
+        _faults = faults;
+        _lastFrameWasEofMarker = remainder.LastFrameWasEofMarker;
+        _reachedEnd = remainder.AtEnd;
+        _compressedBytesRead = remainder.Frames.CompressedOffset;
+
+        int inflateCapacity = Math.Max(2, threads * 2);
+        for (int i = 0; i < inflateCapacity + 3; i++)
+        {
+            _groups.Post(new FrameGroup());
+        }
+
+        CancellationToken token = faults.Token;
+        _inflate = new TransformBlock<FrameGroup, FrameGroup>(
+            group => _faults.Guard(() => Inflate(group)),
+            new ExecutionDataflowBlockOptions
+            {
+                MaxDegreeOfParallelism = threads,
+                EnsureOrdered = true,
+                BoundedCapacity = inflateCapacity,
+                SingleProducerConstrained = true,
+                CancellationToken = token,
+            });
+        _chunker = new ActionBlock<FrameGroup>(
+            group => _faults.GuardAsync(() => CutAsync(group)),
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1, SingleProducerConstrained = true, CancellationToken = token });
+        _inflate.LinkTo(_chunker, new DataflowLinkOptions { PropagateCompletion = true });
+        Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = token });
+
+        _reader = Task.Run(ReadAsync, CancellationToken.None);
+        _finished = FinishAsync();
+    }
+
+    /// <summary>The chunks, in file order.</summary>
+    public BufferBlock<RecordChunk> Output { get; }
+
+    public long RecordsRead => Interlocked.Read(ref _recordsCut);
+
+    public long CompressedBytesRead => Interlocked.Read(ref _compressedBytesRead);
+
+    public bool MissingEofMarker => _reachedEnd && !_lastFrameWasEofMarker && !_limitReached;
+
+    public async ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken)
+    {
+        if (await Output.OutputAvailableAsync(cancellationToken).ConfigureAwait(false) && Output.TryReceive(out RecordChunk? chunk))
+        {
+            return chunk;
+        }
+
+        await _finished.ConfigureAwait(false);
+        return null;
+    }
+
+    /// <summary>Completes when the front-end has finished (or failed: the failure is in the run's faults).</summary>
+    public Task Completion => _finished;
+
+    /// <summary>The sequential I/O: whole frames into group buffers, nothing else.</summary>
+    private async Task ReadAsync()
+    {
+        CancellationToken token = _faults.Token;
+        try
+        {
+            if (_remainder.Buffered.Length > 0)
+            {
+                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
+                group.SetPrefix(_remainder.Buffered, _remainder.BufferedPosition);
+                await _inflate.SendAsync(group, token).ConfigureAwait(false);
+            }
+
+            bool end = _reachedEnd;
+            while (!end && !_limitReached)
+            {
+                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
+                group.Reset();
+                while (group.HasRoom)
+                {
+                    if (!_remainder.Frames.TryReadFrame(group.FreeSpace, out BgzfFrame frame))
+                    {
+                        end = true;
+                        break;
+                    }
+
+                    group.AddFrame(frame);
+                    _lastFrameWasEofMarker = frame.IsEofMarker;
+                }
+
+                Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
+                if (group.FrameCount == 0 || !await _inflate.SendAsync(group, token).ConfigureAwait(false))
+                {
+                    _groups.Post(group);
+                }
+            }
+
+            _reachedEnd = end;
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && token.IsCancellationRequested))
+        {
+            _faults.Record(e);
+        }
+        finally
+        {
+            _inflate.Complete();
+        }
+    }
+
+    /// <summary>Pure CPU: inflates every frame of the group into its inflated buffer (one inflater per worker).</summary>
+    private FrameGroup Inflate(FrameGroup group)
+    {
+        IBgzfInflater inflater = _inflaters.TryTake(out IBgzfInflater? pooled) ? pooled : BgzfInflater.Create(_inflaterKind);
+        try
+        {
+            group.Inflate(inflater, _fileName);
+        }
+        finally
+        {
+            _inflaters.Add(inflater);
+        }
+
+        return group;
+    }
+
+    /// <summary>Sequential: walks record boundaries through the inflated bytes and copies records into chunks.</summary>
+    private async Task CutAsync(FrameGroup group)
+    {
+        try
+        {
+            if (!_limitReached)
+            {
+                for (int s = 0; s < group.SegmentCount && !_limitReached; s++)
+                {
+                    Cut(group.Segment(s, out long compressedOffset, out int blockOffset), compressedOffset, blockOffset);
+                }
+            }
+        }
+        finally
+        {
+            _groups.Post(group);
+        }
+
+        foreach (RecordChunk chunk in _ready)
+        {
+            await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(false);
+        }
+
+        _ready.Clear();
+    }
+
+    private void Cut(ReadOnlySpan<byte> data, long compressedOffset, int blockOffset)
+    {
+        int p = 0;
+        while (p < data.Length)
+        {
+            if (_recordRemaining == 0)
+            {
+                if (_sizeHave == 0)
+                {
+                    // A record starts here.
+                    _recordStart = new VirtualPosition(compressedOffset, blockOffset + p);
+                    if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
+                    {
+                        _ready.Add(_current);
+                        _current = null;
+                    }
+
+                    _current ??= new RecordChunk(RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = _recordsCut, Sequence = _sequence++ };
+                    _current.BeginRecord(_recordStart);
+                }
+
+                int take = Math.Min(4 - _sizeHave, data.Length - p);
+                data.Slice(p, take).CopyTo(_sizeBytes.AsSpan(_sizeHave));
+                _current!.Append(data.Slice(p, take));
+                _sizeHave += take;
+                p += take;
+                if (_sizeHave == 4)
+                {
+                    int blockSize = BinaryPrimitives.ReadInt32LittleEndian(_sizeBytes);
+                    if (blockSize < BamRecord.FixedLength + 1)
+                    {
+                        throw BamRecordFormatException.Unreadable(BamRecordError.BlockSizeTooSmall,
+                            $"block_size {blockSize} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name", _fileName, _recordsCut, _recordStart);
+                    }
+
+                    _recordRemaining = blockSize;
+                }
+            }
+            else
+            {
+                int take = (int)Math.Min(_recordRemaining, data.Length - p);
+                _current!.Append(data.Slice(p, take));
+                _recordRemaining -= take;
+                p += take;
+                if (_recordRemaining == 0)
+                {
+                    _sizeHave = 0;
+                    _current.EndRecord();
+                    Interlocked.Increment(ref _recordsCut);
+                    if (_recordsCut >= _limit)
+                    {
+                        _limitReached = true;
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>After the last group: the final chunk, or the error of a record cut short by the end of the file.</summary>
+    private async Task FinishAsync()
+    {
+        try
+        {
+            await _chunker.Completion.ConfigureAwait(false);
+            await _reader.ConfigureAwait(false);
+            if (_faults.Exception is null && !_limitReached && (_sizeHave > 0 || _recordRemaining > 0))
+            {
+                throw BamRecordFormatException.Unreadable(BamRecordError.Truncated,
+                    _sizeHave < 4 ? $"file ends inside a record's block_size ({_sizeHave} of 4 bytes)" : $"file ends inside a record: {_recordRemaining} bytes of it are missing",
+                    _fileName, _recordsCut, _recordStart);
+            }
+
+            if (_current is { Count: > 0 } last && _faults.Exception is null)
+            {
+                _current = null;
+                await Output.SendAsync(last, _faults.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && _faults.Token.IsCancellationRequested))
+        {
+            _faults.Record(e);
+        }
+        finally
+        {
+            Output.Complete();
+            _remainder.Frames.Dispose();
+        }
+    }
+
+    public void Dispose()
+    {
+        while (_inflaters.TryTake(out IBgzfInflater? inflater))
+        {
+            inflater.Dispose();
+        }
+    }
+}
+
+/// <summary>A group of compressed BGZF frames and their inflated bytes, recycled through a fixed pool.</summary>
+internal sealed class FrameGroup
+{
+    private const int MaxFrames = 32;
+    private readonly byte[] _compressed = new byte[MaxFrames * BgzfFrame.MaxLength];
+    private readonly byte[] _inflated = new byte[MaxFrames * BgzfFrame.MaxInflatedSize];
+    private readonly BgzfFrame[] _frames = new BgzfFrame[MaxFrames];
+    private readonly int[] _frameStart = new int[MaxFrames];
+    private readonly int[] _inflatedStart = new int[MaxFrames + 1];
+    private int _compressedLength;
+    private int _prefixLength;
+    private VirtualPosition _prefixPosition;
+
+    public int FrameCount { get; private set; }
+
+    public bool HasRoom => FrameCount < MaxFrames && _compressed.Length - _compressedLength >= BgzfFrame.MaxLength;
+
+    public Span<byte> FreeSpace => _compressed.AsSpan(_compressedLength);
+
+    /// <summary>Inflated runs: the prefix (if any), else one per frame.</summary>
+    public int SegmentCount => _prefixLength > 0 ? 1 : FrameCount;
+
+    public void Reset()
+    {
+        FrameCount = 0;
+        _compressedLength = 0;
+        _prefixLength = 0;
+    }
+
+    public void AddFrame(BgzfFrame frame)
+    {
+        _frames[FrameCount] = frame;
+        _frameStart[FrameCount] = _compressedLength;
+        _compressedLength += frame.Length;
+        FrameCount++;
+    }
+
+    /// <summary>Makes this group carry bytes inflated already (the rest of the block the header ended in).</summary>
+    public void SetPrefix(byte[] inflated, VirtualPosition position)
+    {
+        Reset();
+        inflated.CopyTo(_inflated, 0);
+        _prefixLength = inflated.Length;
+        _prefixPosition = position;
+    }
+
+    public void Inflate(IBgzfInflater inflater, string? fileName)
+    {
+        int at = 0;
+        for (int i = 0; i < FrameCount; i++)
+        {
+            _inflatedStart[i] = at;
+            BgzfFrame frame = _frames[i];
+            at += BgzfBlockDecoder.Decode(inflater, _compressed.AsSpan(_frameStart[i], frame.Length), frame, _inflated.AsSpan(at), fileName);
+        }
+
+        _inflatedStart[FrameCount] = at;
+    }
+
+    public ReadOnlySpan<byte> Segment(int index, out long compressedOffset, out int blockOffset)
+    {
+        if (_prefixLength > 0)
+        {
+            compressedOffset = _prefixPosition.CompressedOffset;
+            blockOffset = _prefixPosition.BlockOffset;
+            return _inflated.AsSpan(0, _prefixLength);
+        }
+
+        compressedOffset = _frames[index].CompressedOffset;
+        blockOffset = 0;
+        return _inflated.AsSpan(_inflatedStart[index], _inflatedStart[index + 1] - _inflatedStart[index]);
+    }
+}
