@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# End-to-end comparison on the benchmark BAM, every tool measured in the same run, interleaved, several times.
+#   perf/compare.sh [BAM]          default BAM: made by ../shared/bench/make-bench-bam.sh into perf/out/bench-data
+#   perf/compare.sh --quick        tiny input (tests/fixtures/sample.bam), one repetition: keeps the script alive in CI
+# Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
+reps=${REPS:-5}; bam=""
+if [[ ${1:-} == --quick ]]; then bam=$root/tests/fixtures/sample.bam; reps=1; else bam=${1:-}; fi
+for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y samtools tabix time)" >&2; exit 1; }; done
+if [[ -z $bam ]]; then bam=$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1); fi
+mkdir -p "$here/out"
+dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null
+bamflow=$here/out/bamflow/bamflow
+cores=$(nproc); records=$(samtools view -c "$bam"); mb=$(awk -v b="$(stat -c %s "$bam")" 'BEGIN{printf "%.1f", b/1e6}')
+declare -A runs
+add() { runs["$1"]="$2"; }
+for n in $(seq 1 "$cores"); do
+  add "bamflow --threads $n" "$bamflow convert $bam -o - -q --threads $n"
+  add "samtools view -@$n -o /dev/null" "samtools view -@$n -o /dev/null $bam"
+  add "samtools view -c -@$n" "samtools view -c -@$n $bam"
+  add "bgzip -d -@$n" "bgzip -d -@$n -c $bam"
+done
+add "bamflow --sequential" "$bamflow convert $bam -o - -q --sequential"
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
+  for name in "${!runs[@]}"; do
+    /usr/bin/time -f '%e %M' -o "$tmp/t" bash -c "${runs[$name]} > /dev/null"
+    echo "$(cat "$tmp/t")" >> "$tmp/$(echo "$name" | tr ' /@' '___')"
+  done
+done
+median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+stat_of() { local f=$tmp/$(echo "$1" | tr ' /@' '___'); echo "$(cut -d' ' -f1 "$f" | median) $(cut -d' ' -f2 "$f" | median)"; }
+out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
+{
+  echo "Command: \`perf/compare.sh $*\` (REPS=$reps) on $(basename "$bam"): $records records, $mb MB"
+  echo "Machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(samtools --version | head -1), bgzip $(bgzip --version | head -1 | awk '{print $NF}'), dotnet $(dotnet --version)"
+  echo "samtools/bgzip -@N: N extra threads. Medians of $reps runs; ratio = seconds / seconds of samtools view -@N -o /dev/null at the same N."
+  echo
+  echo "| run | seconds | records/s | MB/s (compressed) | peak RSS MB | ratio vs samtools view |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for name in $(printf '%s\n' "${!runs[@]}" | sort | tr ' ' '~'); do
+    name=${name//\~/ }; read -r s kb <<< "$(stat_of "$name")"
+    n=$(echo "$name" | grep -oE '(-@|--threads )[0-9]+' | grep -oE '[0-9]+' || echo 1)
+    read -r ref _ <<< "$(stat_of "samtools view -@$n -o /dev/null")"
+    awk -v n="$name" -v s="$s" -v kb="$kb" -v rec="$records" -v mb="$mb" -v ref="$ref" \
+      'BEGIN{printf "| `%s` | %.2f | %.0f | %.0f | %.0f | %.2f |\n", n, s, rec/s, mb/s, kb/1024, s/ref}'
+  done
+  read -r s1 _ <<< "$(stat_of "bamflow --threads 1")"
+  if ((cores > 1)); then read -r s2 _ <<< "$(stat_of "bamflow --threads 2")"; awk -v a="$s1" -v b="$s2" 'BEGIN{printf "\nbamflow speed-up, 2 threads vs 1: %.2fx\n", a/b}'; fi
+} | tee "$out"
