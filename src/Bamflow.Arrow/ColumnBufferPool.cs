@@ -6,14 +6,20 @@ using Apache.Arrow;
 namespace Bamflow.Arrow;
 
 /// <summary>
-/// Where column builders get their byte arrays. A pooling instance rents from <see cref="ArrayPool{T}.Shared"/>
-/// and takes the arrays of a written batch back with <see cref="Return(RecordBatch)"/>, so a long conversion
-/// reuses a fixed set of buffers instead of allocating new ones for every batch. Only arrays this pool rented
-/// are ever returned (a batch's shared reference dictionary, for one, is not).
+/// Where column builders get their byte arrays. A pooling instance keeps the arrays of written batches
+/// (<see cref="Return(RecordBatch)"/>) and hands back the best fit, so a long conversion reuses a fixed set of
+/// buffers instead of allocating new ones for every batch. Unlike <see cref="ArrayPool{T}.Shared"/> it does not
+/// round sizes up to a power of two (a 45 MB column would take 64 MB). Only arrays this pool rented are ever
+/// taken back (a batch's shared reference dictionary, for one, is not).
 /// </summary>
 public sealed class ColumnBufferPool
 {
+    private const int Granularity = 64 << 10;          // sizes round up to 64 KiB
+    private const long MaxRetainedBytes = 1L << 30;    // never keep more than this for reuse
+
     private readonly ConcurrentDictionary<byte[], byte>? _rented;
+    private readonly List<byte[]> _free = [];
+    private long _freeBytes;
 
     private ColumnBufferPool(bool pooling) => _rented = pooling ? new(ReferenceEqualityComparer.Instance) : null;
 
@@ -34,7 +40,29 @@ public sealed class ColumnBufferPool
             return new byte[minimumLength];
         }
 
-        byte[] array = ArrayPool<byte>.Shared.Rent(minimumLength);
+        byte[]? array = null;
+        lock (_free)
+        {
+            // Best fit: the smallest free array that is large enough, if it is not wastefully large.
+            int best = -1;
+            for (int i = 0; i < _free.Count; i++)
+            {
+                int length = _free[i].Length;
+                if (length >= minimumLength && length <= (long)minimumLength * 5 / 4 + Granularity && (best < 0 || length < _free[best].Length))
+                {
+                    best = i;
+                }
+            }
+
+            if (best >= 0)
+            {
+                array = _free[best];
+                _free.RemoveAt(best);
+                _freeBytes -= array.Length;
+            }
+        }
+
+        array ??= GC.AllocateUninitializedArray<byte>((int)Math.Min(((long)minimumLength + Granularity - 1) / Granularity * Granularity, System.Array.MaxLength));
         _rented.TryAdd(array, 0);
         return array;
     }
@@ -44,7 +72,14 @@ public sealed class ColumnBufferPool
     {
         if (_rented is not null && _rented.TryRemove(array, out _))
         {
-            ArrayPool<byte>.Shared.Return(array);
+            lock (_free)
+            {
+                if (_freeBytes + array.Length <= MaxRetainedBytes)
+                {
+                    _free.Add(array);
+                    _freeBytes += array.Length;
+                }
+            }
         }
     }
 

@@ -37,6 +37,17 @@ internal static class Cli
             Console.Error.WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (OutOfMemoryException)
+        {
+            Console.Error.WriteLine("bamflow: error: out of memory; try fewer --threads or a smaller --batch-size");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // Never a crash dump for the user: name the failure, exit 1 (the stack goes to --verbose users via the message type).
+            Console.Error.WriteLine($"bamflow: internal error ({e.GetType().Name}): {e.Message}");
+            return ExitCodes.Failure;
+        }
     }
 }
 

@@ -37,6 +37,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     private VirtualPosition _recordStart;
     private long _recordsCut;
     private long _sequence;
+    private int _lastChunkLength;
     private volatile bool _limitReached;
     private long _compressedBytesRead;
     private bool _lastFrameWasEofMarker;
@@ -210,11 +211,17 @@ internal sealed class ParallelRecordSource : IChunkSource
                     _recordStart = new VirtualPosition(compressedOffset, blockOffset + p);
                     if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
                     {
+                        _lastChunkLength = _current.Length;
                         _ready.Add(_current);
                         _current = null;
                     }
 
-                    _current ??= new RecordChunk(RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = _recordsCut, Sequence = _sequence++ };
+                    // Size a new chunk like the last full one, so its buffer does not grow by doubling.
+                    _current ??= new RecordChunk(Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)))
+                    {
+                        FirstRecordIndex = _recordsCut,
+                        Sequence = _sequence++,
+                    };
                     _current.BeginRecord(_recordStart);
                 }
 

@@ -8,7 +8,7 @@ public sealed record PipelineOptions
 
     /// <summary>
     /// Chunks/batches the conversion stage may hold at once (queued, running, waiting to be reordered, or
-    /// converted and not yet taken by the sink): the memory budget. Default: threads + 1.
+    /// converted and not yet taken by the sink): the memory budget. Default: the thread count (at least 2).
     /// </summary>
     public int? BoundedCapacity { get; init; }
 
@@ -25,7 +25,7 @@ public sealed record PipelineOptions
     public bool Sequential { get; init; }
 
     /// <summary>The effective conversion-stage capacity.</summary>
-    public int EffectiveCapacity => BoundedCapacity ?? Threads + 1;
+    public int EffectiveCapacity => BoundedCapacity ?? Math.Max(2, Threads);
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()

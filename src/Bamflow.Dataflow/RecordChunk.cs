@@ -12,12 +12,15 @@ namespace Bamflow.Dataflow;
 /// </summary>
 public sealed class RecordChunk
 {
+    // Chunk buffers are tens of MB: a best-fit pool, not ArrayPool (which would round 36 MB up to 64 MB).
+    private static readonly Bamflow.Arrow.ColumnBufferPool s_buffers = Bamflow.Arrow.ColumnBufferPool.CreatePooling();
+
     private byte[] _data;
     private ulong[] _positions;
 
     internal RecordChunk(int capacity)
     {
-        _data = ArrayPool<byte>.Shared.Rent(Math.Max(capacity, 4096));
+        _data = s_buffers.Rent(Math.Max(capacity, 4096));
         _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
     }
 
@@ -73,9 +76,9 @@ public sealed class RecordChunk
         int needed = Length + bytes.Length;
         if (needed > _data.Length)
         {
-            byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
+            byte[] grown = s_buffers.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
             _data.AsSpan(0, Length).CopyTo(grown);
-            ArrayPool<byte>.Shared.Return(_data);
+            s_buffers.Return(_data);
             _data = grown;
         }
 
@@ -89,7 +92,7 @@ public sealed class RecordChunk
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
-        ArrayPool<byte>.Shared.Return(_data);
+        s_buffers.Return(_data);
         ArrayPool<ulong>.Shared.Return(_positions);
         _data = [];
         _positions = [];
