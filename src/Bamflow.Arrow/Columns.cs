@@ -5,8 +5,12 @@ using Apache.Arrow.Types;
 
 namespace Bamflow.Arrow;
 
-/// <summary>A growable byte buffer, from a <see cref="ColumnBufferPool"/>, that becomes an <see cref="ArrowBuffer"/> without copying.</summary>
-internal sealed class ByteStore(ColumnBufferPool pool, int capacity)
+/// <summary>
+/// A growable byte buffer, from a <see cref="ColumnBufferPool"/>, that becomes an <see cref="ArrowBuffer"/> without copying.
+/// An offsets store starts every buffer with the Int32 offset 0 that Arrow's offsets begin with, written when the
+/// array is rented, so a builder holds no array between batches.
+/// </summary>
+internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offsets = false)
 {
     private byte[] _bytes = [];
     private int _capacityHint = Math.Max(capacity, 64);
@@ -40,12 +44,29 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity)
         Length += Unsafe.SizeOf<T>();
     }
 
+    /// <summary>Gives the array back to the pool unused (the batch does not need it) and starts over.</summary>
+    public void Discard()
+    {
+        if (_bytes.Length > 0)
+        {
+            pool.Return(_bytes);
+        }
+
+        _bytes = [];
+        Length = 0;
+    }
+
     /// <summary>Sets the byte at <paramref name="index"/> (already appended).</summary>
     public ref byte this[int index] => ref _bytes[index];
 
     /// <summary>Hands the bytes over as an Arrow buffer; the next append starts a fresh array of the size this batch needed.</summary>
     public ArrowBuffer Detach()
     {
+        if (offsets && _bytes.Length == 0)
+        {
+            Grow(0);
+        }
+
         var buffer = new ArrowBuffer(_bytes.AsMemory(0, Length));
         _capacityHint = Math.Max(_capacityHint, Length);
         _bytes = [];
@@ -55,7 +76,8 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity)
 
     private void Grow(int size)
     {
-        long wanted = Math.Max(Math.Max((long)_bytes.Length * 2, (long)Length + size), _capacityHint);
+        int start = offsets && _bytes.Length == 0 ? sizeof(int) : 0;
+        long wanted = Math.Max(Math.Max((long)_bytes.Length * 2, (long)Length + start + size), _capacityHint);
         if (wanted > System.Array.MaxLength)
         {
             throw new InvalidOperationException("an Arrow column buffer would exceed 2 GiB; use a smaller batch size or byte budget");
@@ -69,6 +91,11 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity)
         }
 
         _bytes = grown;
+        if (start > 0)
+        {
+            MemoryMarshal.Write(grown, 0);
+            Length = start;
+        }
     }
 }
 
@@ -104,10 +131,15 @@ internal sealed class Validity(ColumnBufferPool pool, int rows)
     public ArrowBuffer Detach(out int nullCount)
     {
         nullCount = NullCount;
-        ArrowBuffer buffer = _bits.Detach();
         _count = 0;
         NullCount = 0;
-        return nullCount == 0 ? ArrowBuffer.Empty : buffer;
+        if (nullCount == 0)
+        {
+            _bits.Discard();
+            return ArrowBuffer.Empty;
+        }
+
+        return _bits.Detach();
     }
 }
 
@@ -121,10 +153,9 @@ internal sealed class Utf8Column
 
     public Utf8Column(ColumnBufferPool pool, int rows, int bytes)
     {
-        _offsets = new ByteStore(pool, (rows + 1) * 4);
+        _offsets = new ByteStore(pool, (rows + 1) * 4, offsets: true);
         _data = new ByteStore(pool, bytes);
         _validity = new Validity(pool, rows);
-        _offsets.Append(0);
     }
 
     public ByteStore Data => _data;
@@ -157,7 +188,6 @@ internal sealed class Utf8Column
     {
         ArrowBuffer validity = _validity.Detach(out int nullCount);
         var array = new StringArray(_count, _offsets.Detach(), _data.Detach(), validity, nullCount, 0);
-        _offsets.Append(0);
         _count = 0;
         return array;
     }

@@ -188,10 +188,9 @@ public sealed partial class RecordBatchBuilder
         public ArrayChild(TagColumn column, ColumnBufferPool pool, int rows)
             : base(column)
         {
-            _offsets = new ByteStore(pool, (rows + 1) * 4);
+            _offsets = new ByteStore(pool, (rows + 1) * 4, offsets: true);
             _elements = new ByteStore(pool, rows * 8);
             _validity = new Validity(pool, rows);
-            _offsets.Append(0);
             _elementType = TagColumn.ElementType(column.ArraySubtype);
         }
 
@@ -216,7 +215,6 @@ public sealed partial class RecordBatchBuilder
             var values = ArrowArrayFactory.BuildArray(new ArrayData(_elementType, _elementCount, 0, 0, [ArrowBuffer.Empty, _elements.Detach()]));
             ArrowBuffer validity = _validity.Detach(out int nullCount);
             var list = new ListArray(Column.ArrowType, _count, _offsets.Detach(), values, validity, nullCount, 0);
-            _offsets.Append(0);
             _count = 0;
             _elementCount = 0;
             return list;
