@@ -28,13 +28,13 @@ internal static partial class ConvertCommand
         format.AcceptOnlyFromAmong("arrow", "arrow-stream");
         var threads = new Option<int>("--threads", "-@")
         {
-            Description = "Worker threads for the conversion stage. Default: every core.",
+            Description = "Cores to use: inflate, chunking, conversion and writing share N worker threads. Default: every core.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
             HelpName = "N",
         };
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = "Records per Arrow record batch (a batch also ends at 64 MiB of BAM data).",
+            Description = "Records per Arrow record batch (a batch also ends at 16 MiB of BAM data, about 45,000 short reads).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };

@@ -43,10 +43,16 @@ public sealed partial class BamArrowPipeline
         ArgumentNullException.ThrowIfNull(reader);
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var faults = new FirstFault(stop);
+
+        // Every block of the run shares one scheduler of Threads workers: --threads is the number of cores the
+        // conversion uses, whatever stage (inflate, chunk, convert, write) needs them at the moment.
+        TaskScheduler scheduler = _pipeline.Sequential
+            ? TaskScheduler.Default
+            : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
             ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit))
-            : new ParallelRecordSource(reader.DetachBody(), reader.FileName, _pipeline.Inflater, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
-        var plan = new SchemaPlan(reader, source, stop, faults);
+            : new ParallelRecordSource(reader.DetachBody(), reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
+        var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {
             var discovery = new TagDiscovery();
@@ -175,6 +181,7 @@ public sealed partial class BamArrowPipeline
                 BoundedCapacity = _pipeline.EffectiveCapacity,
                 SingleProducerConstrained = true,
                 CancellationToken = token,
+                TaskScheduler = plan.Scheduler,
             });
 
         var write = new ActionBlock<RecordBatch>(
@@ -193,6 +200,7 @@ public sealed partial class BamArrowPipeline
                 BoundedCapacity = _pipeline.SinkCapacity,
                 SingleProducerConstrained = true,
                 CancellationToken = token,
+                TaskScheduler = plan.Scheduler,
             });
 
         convert.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
@@ -272,10 +280,11 @@ public sealed partial class BamArrowPipeline
 /// <summary>A started run whose schema is fixed: the reader, the schema, and the chunks already read to find it.</summary>
 public sealed class SchemaPlan : IDisposable
 {
-    internal SchemaPlan(BamReader reader, IChunkSource source, CancellationTokenSource stop, FirstFault faults)
+    internal SchemaPlan(BamReader reader, IChunkSource source, TaskScheduler scheduler, CancellationTokenSource stop, FirstFault faults)
     {
         Reader = reader;
         Source = source;
+        Scheduler = scheduler;
         Stop = stop;
         Faults = faults;
     }
@@ -287,6 +296,9 @@ public sealed class SchemaPlan : IDisposable
     public BamArrowSchema Schema { get; internal set; } = null!;
 
     internal IChunkSource Source { get; }
+
+    /// <summary>Where every block of the run executes (at most Threads at a time).</summary>
+    internal TaskScheduler Scheduler { get; }
 
     internal CancellationTokenSource Stop { get; }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Dataflow;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 
@@ -23,6 +24,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly long _limit;
     private readonly BufferBlock<FrameGroup> _groups = new();
     private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
+    private readonly ColumnBufferPool _chunkBuffers = ColumnBufferPool.CreatePooling();
     private readonly TransformBlock<FrameGroup, FrameGroup> _inflate;
     private readonly ActionBlock<FrameGroup> _chunker;
     private readonly Task _reader;
@@ -43,7 +45,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     private bool _lastFrameWasEofMarker;
     private bool _reachedEnd;
 
-    public ParallelRecordSource(BgzfRemainder remainder, string? fileName, BgzfInflaterKind inflater, int threads, int maxRecords, int maxBytes, long? limit, FirstFault faults)
+    public ParallelRecordSource(BgzfRemainder remainder, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, FirstFault faults)
     {
         _remainder = remainder;
         _fileName = fileName;
@@ -73,10 +75,11 @@ internal sealed class ParallelRecordSource : IChunkSource
                 BoundedCapacity = inflateCapacity,
                 SingleProducerConstrained = true,
                 CancellationToken = token,
+                TaskScheduler = scheduler,
             });
         _chunker = new ActionBlock<FrameGroup>(
             group => _faults.GuardAsync(() => CutAsync(group)),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1, SingleProducerConstrained = true, CancellationToken = token });
+            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1, SingleProducerConstrained = true, CancellationToken = token, TaskScheduler = scheduler });
         _inflate.LinkTo(_chunker, new DataflowLinkOptions { PropagateCompletion = true });
         Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = token });
 
@@ -217,7 +220,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                     }
 
                     // Size a new chunk like the last full one, so its buffer does not grow by doubling.
-                    _current ??= new RecordChunk(Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)))
+                    _current ??= new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)))
                     {
                         FirstRecordIndex = _recordsCut,
                         Sequence = _sequence++,

@@ -3,7 +3,10 @@ namespace Bamflow.Dataflow;
 /// <summary>How the engine runs. Immutable once handed over.</summary>
 public sealed record PipelineOptions
 {
-    /// <summary>Worker threads for each parallel stage (inflate, convert). Default: every core.</summary>
+    /// <summary>
+    /// Cores the run may use: every block (inflate, chunker, convert, writer) executes on one scheduler with this
+    /// many workers, and each parallel stage may use all of them. Default: every core.
+    /// </summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 
@@ -12,15 +13,16 @@ namespace Bamflow.Dataflow;
 /// </summary>
 public sealed class RecordChunk
 {
-    // Chunk buffers are tens of MB: a best-fit pool, not ArrayPool (which would round 36 MB up to 64 MB).
-    private static readonly Bamflow.Arrow.ColumnBufferPool s_buffers = Bamflow.Arrow.ColumnBufferPool.CreatePooling();
-
+    // Chunk buffers are MBs: a best-fit pool of the source's (not ArrayPool, which rounds 9 MB up to 16 MB and
+    // keeps what it pooled for the life of the process).
+    private readonly ColumnBufferPool _buffers;
     private byte[] _data;
     private ulong[] _positions;
 
-    internal RecordChunk(int capacity)
+    internal RecordChunk(ColumnBufferPool buffers, int capacity)
     {
-        _data = s_buffers.Rent(Math.Max(capacity, 4096));
+        _buffers = buffers;
+        _data = buffers.Rent(Math.Max(capacity, 4096));
         _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
     }
 
@@ -76,9 +78,9 @@ public sealed class RecordChunk
         int needed = Length + bytes.Length;
         if (needed > _data.Length)
         {
-            byte[] grown = s_buffers.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
+            byte[] grown = _buffers.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
             _data.AsSpan(0, Length).CopyTo(grown);
-            s_buffers.Return(_data);
+            _buffers.Return(_data);
             _data = grown;
         }
 
@@ -92,7 +94,7 @@ public sealed class RecordChunk
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
-        s_buffers.Return(_data);
+        _buffers.Return(_data);
         ArrayPool<ulong>.Shared.Return(_positions);
         _data = [];
         _positions = [];

@@ -1,3 +1,4 @@
+using Bamflow.Arrow;
 using Bamflow.Bam;
 
 namespace Bamflow.Dataflow;
@@ -12,6 +13,7 @@ public sealed class RecordChunker
     private readonly int _maxRecords;
     private readonly int _maxBytes;
     private readonly long _limit;
+    private readonly ColumnBufferPool _buffers = ColumnBufferPool.CreatePooling();
     private long _sequence;
 
     /// <summary>Creates a chunker over <paramref name="reader"/>.</summary>
@@ -42,7 +44,7 @@ public sealed class RecordChunker
             return null;
         }
 
-        var chunk = new RecordChunk(RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
+        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
         while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)
