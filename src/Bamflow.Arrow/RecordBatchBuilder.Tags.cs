@@ -15,6 +15,7 @@ public sealed partial class RecordBatchBuilder
         private readonly TagChild[] _children;
         private readonly int[] _childByTag;      // tag key → child index, -1 when the tag has no child
         private readonly long[] _filledAt;       // per child: the row it last received a value for
+        private readonly ulong[] _takes;         // per child: bit (type & 63) set for each stored type it takes as it is
         private readonly Utf8Column? _other;
         private readonly TextBuffer _text = new(256);
         private readonly bool _dropUnlisted;
@@ -31,6 +32,7 @@ public sealed partial class RecordBatchBuilder
                 _childByTag[schema.TagColumns[i].TagKey] = i;
             }
 
+            _takes = schema.HasTagsColumn ? schema.TagColumns.Select(TypeMask).ToArray() : [];
             _filledAt = new long[_children.Length];
             System.Array.Fill(_filledAt, -1);
             _other = schema.HasTagsOtherColumn ? new Utf8Column(pool, rows, rows * 8) : null;
@@ -50,10 +52,11 @@ public sealed partial class RecordBatchBuilder
                 int child = _childByTag[field.TagKey];
                 if (child >= 0)
                 {
-                    TagChild target = _children[child];
-                    if (_filledAt[child] != _row && target.Column.Accepts(field.Type, field.ArraySubtype))
+                    byte type = field.Type;
+                    if (_filledAt[child] != _row && ((_takes[child] >> (type & 63)) & 1) != 0
+                        && (type != (byte)'B' || _children[child].Column.Accepts(type, field.ArraySubtype)))
                     {
-                        target.Append(field, _text);
+                        _children[child].Append(field, _text);
                         _filledAt[child] = _row;
                         continue;
                     }
@@ -90,6 +93,21 @@ public sealed partial class RecordBatchBuilder
             }
 
             _row++;
+        }
+
+        /// <summary>The stored types (the 11 SAM codes are distinct modulo 64) that <paramref name="column"/> takes; B also needs its subtype checked.</summary>
+        private static ulong TypeMask(TagColumn column)
+        {
+            ulong mask = 0;
+            foreach (byte type in "AcCsSiIfZHB"u8)
+            {
+                if (column.Accepts(type, column.ArraySubtype))
+                {
+                    mask |= 1UL << (type & 63);
+                }
+            }
+
+            return mask;
         }
 
         public void Build(int count, List<IArrowArray> columns)

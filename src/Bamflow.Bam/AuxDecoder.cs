@@ -128,30 +128,23 @@ public static class AuxDecoder
         return BamRecordError.None;
     }
 
-    /// <summary>Reads the field at the start of validated aux data; returns its length in bytes.</summary>
+    /// <summary>The length in bytes of the field at the start of validated aux data (tag to last byte).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static int ReadField(ReadOnlySpan<byte> data, out AuxField field)
+    internal static int FieldLength(ReadOnlySpan<byte> data)
     {
         byte type = data[2];
         int size = ScalarSize(type);
         if (size > 0)
         {
-            field = new AuxField(data[..2], type, 0, 0, data.Slice(3, size));
             return 3 + size;
         }
 
         if (type == (byte)'B')
         {
-            byte subtype = data[3];
-            int count = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[4..]);
-            int length = count * ElementSize(subtype);
-            field = new AuxField(data[..2], type, subtype, count, data.Slice(8, length));
-            return 8 + length;
+            return 8 + ((int)BinaryPrimitives.ReadUInt32LittleEndian(data[4..]) * ElementSize(data[3]));
         }
 
-        // Z or H
-        int nul = data[3..].IndexOf((byte)0);
-        field = new AuxField(data[..2], type, 0, 0, data.Slice(3, nul));
-        return 3 + nul + 1;
+        // Z or H: up to and including the NUL.
+        return 3 + data[3..].IndexOf((byte)0) + 1;
     }
 }
