@@ -44,21 +44,6 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offset
         Length += Unsafe.SizeOf<T>();
     }
 
-    /// <summary>Gives the array back to the pool unused (the batch does not need it) and starts over.</summary>
-    public void Discard()
-    {
-        if (_bytes.Length > 0)
-        {
-            pool.Return(_bytes);
-        }
-
-        _bytes = [];
-        Length = 0;
-    }
-
-    /// <summary>Sets the byte at <paramref name="index"/> (already appended).</summary>
-    public ref byte this[int index] => ref _bytes[index];
-
     /// <summary>Hands the bytes over as an Arrow buffer; the next append starts a fresh array of the size this batch needed.</summary>
     public ArrowBuffer Detach()
     {
@@ -102,7 +87,10 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offset
 /// <summary>An Arrow validity bitmap under construction (bit set = valid).</summary>
 internal sealed class Validity(ColumnBufferPool pool, int rows)
 {
+    // Only the rows that are null are noted; the bitmap is made at Detach, and only when there is a null. A valid
+    // value, by far the common case, costs one increment.
     private readonly ByteStore _bits = new(pool, (rows + 7) / 8);
+    private int[] _nullRows = new int[16];
     private int _count;
 
     public int NullCount { get; private set; }
@@ -110,18 +98,9 @@ internal sealed class Validity(ColumnBufferPool pool, int rows)
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Append(bool valid)
     {
-        if ((_count & 7) == 0)
+        if (!valid)
         {
-            _bits.Append((byte)0);
-        }
-
-        if (valid)
-        {
-            _bits[_count >> 3] |= (byte)(1 << (_count & 7));
-        }
-        else
-        {
-            NullCount++;
+            AddNull();
         }
 
         _count++;
@@ -131,15 +110,33 @@ internal sealed class Validity(ColumnBufferPool pool, int rows)
     public ArrowBuffer Detach(out int nullCount)
     {
         nullCount = NullCount;
+        int count = _count;
         _count = 0;
         NullCount = 0;
         if (nullCount == 0)
         {
-            _bits.Discard();
             return ArrowBuffer.Empty;
         }
 
+        Span<byte> bits = _bits.Reserve((count + 7) / 8);
+        bits.Fill(0xFF);
+        foreach (int row in _nullRows.AsSpan(0, nullCount))
+        {
+            bits[row >> 3] &= (byte)~(1 << (row & 7));
+        }
+
+        _bits.Commit(bits.Length);
         return _bits.Detach();
+    }
+
+    private void AddNull()
+    {
+        if (NullCount == _nullRows.Length)
+        {
+            System.Array.Resize(ref _nullRows, _nullRows.Length * 2);
+        }
+
+        _nullRows[NullCount++] = _count;
     }
 }
 
