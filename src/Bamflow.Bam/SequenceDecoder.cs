@@ -1,4 +1,6 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Bamflow.Bam;
 
@@ -19,11 +21,28 @@ public static class SequenceDecoder
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, destination.Length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan((length + 1) >> 1, packed.Length);
         int full = length >> 1;
-        Span<ushort> pairs = MemoryMarshal.Cast<byte, ushort>(destination[..(full * 2)]);
+        int done = 0;
+        if (Ssse3.IsSupported && full >= 16)
+        {
+            // 16 packed bytes → 32 bases: look both nibbles up in the alphabet with a byte shuffle, then interleave.
+            Vector128<byte> alphabet = Vector128.Create(Alphabet);
+            Vector128<byte> low4 = Vector128.Create((byte)0x0F);
+            for (; done + 16 <= full; done += 16)
+            {
+                Vector128<byte> codes = Vector128.Create(packed.Slice(done, 16));
+                Vector128<byte> first = Ssse3.Shuffle(alphabet, Vector128.ShiftRightLogical(codes.AsUInt16(), 4).AsByte() & low4);
+                Vector128<byte> second = Ssse3.Shuffle(alphabet, codes & low4);
+                Sse2.UnpackLow(first, second).CopyTo(destination.Slice(done * 2, 16));
+                Sse2.UnpackHigh(first, second).CopyTo(destination.Slice((done * 2) + 16, 16));
+            }
+        }
+
+        Span<ushort> pairs = MemoryMarshal.Cast<byte, ushort>(destination[(done * 2)..(full * 2)]);
+        ReadOnlySpan<byte> rest = packed[done..];
         ushort[] table = s_pairs;
         for (int i = 0; i < pairs.Length; i++)
         {
-            pairs[i] = table[packed[i]];
+            pairs[i] = table[rest[i]];
         }
 
         if ((length & 1) != 0)
