@@ -5,13 +5,22 @@
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
-reps=${REPS:-5}; bam=""
-if [[ ${1:-} == --quick ]]; then bam=$root/tests/fixtures/sample.bam; reps=1; else bam=${1:-}; fi
+reps=${REPS:-5}; bam=""; quick=0
+if [[ ${1:-} == --quick ]]; then bam=$root/tests/fixtures/sample.bam; reps=1; quick=1; else bam=${1:-}; fi
 for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y samtools tabix time)" >&2; exit 1; }; done
 if [[ -z $bam ]]; then bam=$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1); fi
 mkdir -p "$here/out"
 dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null
 bamflow=$here/out/bamflow/bamflow
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+
+# The published executable is Native AOT; `dotnet run` and the tests use the JIT build. Both must write the same bytes.
+dotnet build "$root/src/Bamflow.Cli" -c Release -o "$tmp/jit" >/dev/null
+for f in "$root/tests/fixtures/sample.bam" "$root/tests/fixtures/edge-cases.bam"; do
+  "$bamflow" convert "$f" -o "$tmp/native.arrow" -q
+  dotnet "$tmp/jit/bamflow.dll" convert "$f" -o "$tmp/jit.arrow" -q
+  cmp -s "$tmp/native.arrow" "$tmp/jit.arrow" || { echo "compare.sh: the native and JIT builds write different files for $f" >&2; exit 1; }
+done
 cores=$(nproc); records=$(samtools view -c "$bam"); mb=$(awk -v b="$(stat -c %s "$bam")" 'BEGIN{printf "%.1f", b/1e6}')
 declare -A runs
 add() { runs["$1"]="$2"; }
@@ -22,7 +31,6 @@ for n in $(seq 1 "$cores"); do
   add "bgzip -d -@$n" "bgzip -d -@$n -c $bam"
 done
 add "bamflow --sequential" "$bamflow convert $bam -o - -q --sequential"
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
   for name in "${!runs[@]}"; do
     /usr/bin/time -f '%e %M' -o "$tmp/t" bash -c "${runs[$name]} > /dev/null"
@@ -49,3 +57,12 @@ out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
   read -r s1 _ <<< "$(stat_of "bamflow --threads 1")"
   if ((cores > 1)); then read -r s2 _ <<< "$(stat_of "bamflow --threads 2")"; awk -v a="$s1" -v b="$s2" 'BEGIN{printf "\nbamflow speed-up, 2 threads vs 1: %.2fx\n", a/b}'; fi
 } | tee "$out"
+
+# Memory must not grow with the input: the same run on five copies of the file (samtools cat), once.
+if ((!quick)); then
+  big=$tmp/x5.bam; samtools cat -o "$big" "$bam" "$bam" "$bam" "$bam" "$bam"
+  /usr/bin/time -f '%e %M' -o "$tmp/x5" "$bamflow" convert "$big" -o - -q > /dev/null
+  read -r s5 kb5 <<< "$(cat "$tmp/x5")"; read -r _ kb1 <<< "$(stat_of "bamflow --threads $cores")"
+  awk -v r="$((records * 5))" -v s="$s5" -v a="$kb1" -v b="$kb5" -v n="$cores" \
+    'BEGIN{printf "\nPeak RSS, default settings (--threads %d): %.0f MB on %d records, %.0f MB on 5x that (%d records, %.2f s, one run): ratio %.2f\n", n, a/1024, r/5, b/1024, r, s, b/a}' | tee -a "$out"
+fi
