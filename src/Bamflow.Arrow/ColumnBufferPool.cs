@@ -20,6 +20,7 @@ public sealed class ColumnBufferPool
     private readonly ConcurrentDictionary<byte[], byte>? _rented;
     private readonly List<byte[]> _free = [];
     private long _freeBytes;
+    private long _allocated;
 
     private ColumnBufferPool(bool pooling) => _rented = pooling ? new(ReferenceEqualityComparer.Instance) : null;
 
@@ -28,6 +29,9 @@ public sealed class ColumnBufferPool
 
     /// <summary>Creates a pooling instance.</summary>
     public static ColumnBufferPool CreatePooling() => new(pooling: true);
+
+    /// <summary>Arrays this pool has allocated (a rent it could not serve from what was returned).</summary>
+    public long ArraysAllocated => Interlocked.Read(ref _allocated);
 
     /// <summary>Arrays rented and not yet returned.</summary>
     public int Outstanding => _rented?.Count ?? 0;
@@ -62,7 +66,12 @@ public sealed class ColumnBufferPool
             }
         }
 
-        array ??= GC.AllocateUninitializedArray<byte>((int)Math.Min(((long)minimumLength + Granularity - 1) / Granularity * Granularity, System.Array.MaxLength));
+        if (array is null)
+        {
+            array = GC.AllocateUninitializedArray<byte>((int)Math.Min(((long)minimumLength + Granularity - 1) / Granularity * Granularity, System.Array.MaxLength));
+            Interlocked.Increment(ref _allocated);
+        }
+
         _rented.TryAdd(array, 0);
         return array;
     }
