@@ -20,11 +20,10 @@ public static class BenchmarkConfig
         ArgumentNullException.ThrowIfNull(switcher);
         // The child processes BenchmarkDotNet starts read the same input.
         Environment.SetEnvironmentVariable(BenchmarkInput.PathVariable, BenchmarkInput.ResolvePath());
-        Console.WriteLine($"Input: {BenchmarkInput.ResolvePath()}");
+        Console.WriteLine($"Input: {BenchmarkInput.Load().Description}");
         IConfig config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumn(CategoriesColumn.Default)
             .WithOrderer(new BenchmarkDotNet.Order.DefaultOrderer(BenchmarkDotNet.Order.SummaryOrderPolicy.Declared));
         IEnumerable<BenchmarkDotNet.Reports.Summary> summaries = switcher.Run(args, config);
         return summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)) ? 1 : 0;

@@ -57,6 +57,12 @@ public sealed class BenchmarkInput
     /// <summary>How many of the blocks are distinct.</summary>
     public int DistinctBlocks { get; }
 
+    /// <summary>One line on what was loaded: file, counts, mean sizes (to turn per-operation times into throughput).</summary>
+    public string Description =>
+        $"{Path}: {RecordCount:N0} records ({DistinctRecords:N0} distinct), {(double)Records.Length / RecordCount:F0} bytes per record; " +
+        $"{BlockCount} BGZF blocks ({DistinctBlocks} distinct), mean {Blocks.Average(b => b.Bytes.Length):F0} bytes compressed, " +
+        $"{Blocks.Average(b => b.Frame.InflatedLength):F0} inflated";
+
     /// <summary>The input for this process: the file <see cref="ResolvePath"/> names, loaded on first use.</summary>
     public static BenchmarkInput Load()
     {

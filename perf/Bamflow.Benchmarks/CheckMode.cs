@@ -20,7 +20,7 @@ public static class CheckMode
         var clock = Stopwatch.StartNew();
         Environment.SetEnvironmentVariable(BenchmarkInput.PathVariable, BenchmarkInput.SampleBam);
         BenchmarkInput input = BenchmarkInput.Load();
-        Console.WriteLine($"check mode: {input.Path}: {BenchmarkInput.RecordCount} records ({input.DistinctRecords} distinct), {BenchmarkInput.BlockCount} BGZF blocks ({input.DistinctBlocks} distinct)");
+        Console.WriteLine($"check mode: {input.Description}");
 
         Type[] types = [.. typeof(CheckMode).Assembly.GetTypes()
             .Where(t => t.GetMethods().Any(m => m.GetCustomAttribute<BenchmarkAttribute>() is not null))
