@@ -33,6 +33,55 @@ public sealed partial class BamArrowPipeline
         _logger = logger ?? NullLogger.Instance;
     }
 
+    /// <summary>The record stages, in order, between the source and the conversion.</summary>
+    private readonly List<RecordStage> _stages = [];
+
+    /// <summary>
+    /// Keeps only the records for which <paramref name="keep"/> returns true (a parallel, ordered block before the
+    /// conversion; later stages and the output never see the others). <see cref="RecordFilters"/> has samtools' filters.
+    /// </summary>
+    public BamArrowPipeline Where(RecordPredicate keep, string name = "filter")
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        _stages.Add(new RecordStage(name, chunk => chunk.Retain(keep), null));
+        return this;
+    }
+
+    /// <summary>
+    /// Counts every record that reaches this point into <paramref name="statistics"/>, without changing the stream.
+    /// Each worker counts its chunk into a fresh partial that is then added to <paramref name="statistics"/>, so
+    /// it is complete when the run ends and must not be read before.
+    /// </summary>
+    public BamArrowPipeline Observe<T>(T statistics)
+        where T : RecordStatistics<T>, new()
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        _stages.Add(new RecordStage(typeof(T).Name, chunk =>
+        {
+            var partial = new T();
+            chunk.ForEach(partial, static (record, p) => p.Observe(record));
+            lock (statistics)
+            {
+                statistics.Add(partial);
+            }
+        }, null));
+        return this;
+    }
+
+    /// <summary>
+    /// Puts your own block into the graph at this point. <paramref name="createBlock"/> gets the options the
+    /// engine's own blocks use (the run's scheduler, cancellation and a bounded capacity) and returns a block that
+    /// passes chunks on, in order; it may drop records with <see cref="RecordChunk.Retain"/>, and it must pass on
+    /// every chunk it receives (the engine releases their memory after conversion). If it faults, the run fails
+    /// with that exception. Not available with <see cref="PipelineOptions.Sequential"/>.
+    /// </summary>
+    public BamArrowPipeline Then(Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>> createBlock, string name = "custom")
+    {
+        ArgumentNullException.ThrowIfNull(createBlock);
+        _stages.Add(new RecordStage(name, null, createBlock));
+        return this;
+    }
+
     /// <summary>
     /// Starts reading <paramref name="reader"/>'s records and fixes the schema from the leading ones (the tag scan).
     /// The chunks read for that stay in the plan, so nothing is read twice and a pipe works. Dispose the plan if
@@ -51,7 +100,7 @@ public sealed partial class BamArrowPipeline
             : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
             ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit))
-            : new ParallelRecordSource(reader.DetachBody(), reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
+            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
         var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {
@@ -62,7 +111,7 @@ public sealed partial class BamArrowPipeline
                 while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
-                    chunk.ForEach(referenceCount, reader.FileName, (discovery, _conversion.TagScanRecords), static (record, state) =>
+                    chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
                         if (state.discovery.RecordsScanned < state.TagScanRecords)
                         {
@@ -96,21 +145,44 @@ public sealed partial class BamArrowPipeline
         return await RunAsync(plan, sink, progress, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Converts the records of a planned run into <paramref name="sink"/>.</summary>
-    public async Task<ConversionSummary> RunAsync(SchemaPlan plan, IRecordBatchSink sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the graph's record stages over every record of <paramref name="reader"/> with no conversion and no
+    /// output: for statistics (<see cref="Observe{T}"/>) and your own blocks. The summary counts the records
+    /// that passed every filter.
+    /// </summary>
+    public async Task<ConversionSummary> RunAsync(BamReader reader, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
+    {
+        using SchemaPlan plan = await PlanAsync(reader, cancellationToken).ConfigureAwait(false);
+        return await RunAsync(plan, null, progress, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Converts the records of a planned run into <paramref name="sink"/> (null: run the record stages only).</summary>
+    public async Task<ConversionSummary> RunAsync(SchemaPlan plan, IRecordBatchSink? sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        ArgumentNullException.ThrowIfNull(sink);
+        if (_pipeline.Sequential && _stages.Any(s => s.CreateBlock is not null))
+        {
+            throw new InvalidOperationException("blocks added with Then need the parallel engine; PipelineOptions.Sequential has no blocks");
+        }
+
         progress ??= new ConversionProgress();
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
         var stopwatch = Stopwatch.StartNew();
-        ColumnBufferPool pool = sink.ReleasesBatchMemory ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
-        await sink.StartAsync(plan.Schema.Schema, cancellationToken).ConfigureAwait(false);
+        ColumnBufferPool pool = sink is { ReleasesBatchMemory: true } ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
+        if (sink is not null)
+        {
+            await sink.StartAsync(plan.Schema.Schema, cancellationToken).ConfigureAwait(false);
+        }
+
         (long records, long batches) = _pipeline.Sequential
             ? await RunSequentialAsync(plan, sink, pool, progress).ConfigureAwait(false)
             : await RunParallelAsync(plan, sink, pool, progress).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
-        await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        if (sink is not null)
+        {
+            await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         stopwatch.Stop();
         bool missingEof = plan.Source.MissingEofMarker;
         if (missingEof && !_pipeline.Sequential)
@@ -120,13 +192,16 @@ public sealed partial class BamArrowPipeline
 
         var summary = new ConversionSummary(
             records, batches, stopwatch.Elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
-            _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0);
+            _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
+        {
+            RecordsRead = plan.Source.RecordsRead,
+        };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
     }
 
-    /// <summary>One thread, no blocks: read a chunk, build its batch, write it.</summary>
-    private static async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink sink, ColumnBufferPool pool, ConversionProgress progress)
+    /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
+    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress)
     {
         var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
@@ -136,7 +211,24 @@ public sealed partial class BamArrowPipeline
             while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
             {
                 progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
-                RecordBatch batch = Convert(chunk, builder, plan);
+                foreach (RecordStage stage in _stages)
+                {
+                    stage.Process!(chunk);
+                }
+
+                if (sink is null || chunk.KeptCount == 0)
+                {
+                    if (sink is null)
+                    {
+                        records += chunk.KeptCount;
+                        progress.OnWritten(chunk.KeptCount);
+                    }
+
+                    chunk.Release();
+                    continue;
+                }
+
+                RecordBatch batch = Convert(chunk, builder);
                 await sink.WriteAsync(batch, token).ConfigureAwait(false);
                 Release(batch, sink, pool);
                 progress.OnWritten(batch.Length);
@@ -154,60 +246,105 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink sink, ColumnBufferPool pool, ConversionProgress progress)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
         var builders = new ConcurrentBag<RecordBatchBuilder>();
         long records = 0, batches = 0;
+        ExecutionDataflowBlockOptions Parallel() => new()
+        {
+            MaxDegreeOfParallelism = _pipeline.Threads,
+            EnsureOrdered = true,
+            BoundedCapacity = _pipeline.EffectiveCapacity,
+            SingleProducerConstrained = true,
+            CancellationToken = token,
+            TaskScheduler = plan.Scheduler,
+        };
+        var single = new ExecutionDataflowBlockOptions
+        {
+            MaxDegreeOfParallelism = 1,
+            BoundedCapacity = _pipeline.SinkCapacity,
+            SingleProducerConstrained = true,
+            CancellationToken = token,
+            TaskScheduler = plan.Scheduler,
+        };
 
-        var convert = new TransformBlock<RecordChunk, RecordBatch>(
-            chunk => faults.Guard(() =>
-            {
-                RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
-                try
+        // The record stages, in order: each a parallel ordered block (or the user's own).
+        var blocks = new List<IDataflowBlock>();
+        ITargetBlock<RecordChunk>? head = null;
+        ISourceBlock<RecordChunk>? tail = null;
+        foreach (RecordStage stage in _stages)
+        {
+            IPropagatorBlock<RecordChunk, RecordChunk> block = stage.CreateBlock is { } create
+                ? create(Parallel())
+                : new TransformBlock<RecordChunk, RecordChunk>(chunk => faults.Guard(() => { stage.Process!(chunk); return chunk; }), Parallel());
+            tail?.LinkTo(block, new DataflowLinkOptions { PropagateCompletion = true });
+            head ??= block;
+            tail = block;
+            blocks.Add(block);
+        }
+
+        // The end of the graph: conversion and the sink, or (no sink) a counter that frees the chunks.
+        ITargetBlock<RecordChunk> end;
+        if (sink is null)
+        {
+            end = new ActionBlock<RecordChunk>(
+                chunk =>
                 {
-                    return Convert(chunk, builder, plan);
-                }
-                finally
+                    records += chunk.KeptCount;
+                    progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
+                    progress.OnWritten(chunk.KeptCount);
+                    chunk.Release();
+                },
+                single);
+            blocks.Add(end);
+        }
+        else
+        {
+            var convert = new TransformBlock<RecordChunk, RecordBatch>(
+                chunk => faults.Guard(() =>
                 {
-                    builders.Add(builder);
-                }
-            }),
-            new ExecutionDataflowBlockOptions
-            {
-                MaxDegreeOfParallelism = _pipeline.Threads,
-                EnsureOrdered = true,
-                BoundedCapacity = _pipeline.EffectiveCapacity,
-                SingleProducerConstrained = true,
-                CancellationToken = token,
-                TaskScheduler = plan.Scheduler,
-            });
+                    RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
+                    try
+                    {
+                        return Convert(chunk, builder);
+                    }
+                    finally
+                    {
+                        builders.Add(builder);
+                    }
+                }),
+                Parallel());
+            var write = new ActionBlock<RecordBatch>(
+                batch => faults.GuardAsync(async () =>
+                {
+                    progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
+                    if (batch.Length > 0)
+                    {
+                        await sink.WriteAsync(batch, token).ConfigureAwait(false);
+                        progress.OnWritten(batch.Length);
+                        records += batch.Length;
+                        batches++;
+                    }
 
-        var write = new ActionBlock<RecordBatch>(
-            batch => faults.GuardAsync(async () =>
-            {
-                progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
-                await sink.WriteAsync(batch, token).ConfigureAwait(false);
-                Release(batch, sink, pool);
-                progress.OnWritten(batch.Length);
-                records += batch.Length;
-                batches++;
-            }),
-            new ExecutionDataflowBlockOptions
-            {
-                MaxDegreeOfParallelism = 1,
-                BoundedCapacity = _pipeline.SinkCapacity,
-                SingleProducerConstrained = true,
-                CancellationToken = token,
-                TaskScheduler = plan.Scheduler,
-            });
+                    Release(batch, sink, pool);
+                }),
+                single);
+            convert.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
+            end = convert;
+            blocks.Add(convert);
+            blocks.Add(write);
+        }
 
-        convert.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
-        _ = convert.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
-        _ = write.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
+        tail?.LinkTo(end, new DataflowLinkOptions { PropagateCompletion = true });
+        head ??= end;
+        foreach (IDataflowBlock block in blocks)
+        {
+            _ = block.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
+        }
 
-        // Feed the conversion stage: first the chunks read while planning, then the source block's, in order.
+        // Feed the graph: first the chunks read while planning, then the source block's, in order.
         Task feed = Task.Run(
             async () =>
             {
@@ -215,7 +352,7 @@ public sealed partial class BamArrowPipeline
                 {
                     while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
                     {
-                        if (!await convert.SendAsync(chunk, token).ConfigureAwait(false))
+                        if (!await head.SendAsync(chunk, token).ConfigureAwait(false))
                         {
                             chunk.Release();
                             break; // declined: the block faulted or was cancelled
@@ -228,14 +365,14 @@ public sealed partial class BamArrowPipeline
                 }
                 finally
                 {
-                    convert.Complete();
+                    head.Complete();
                 }
             },
             CancellationToken.None);
 
         try
         {
-            await Task.WhenAll(feed, convert.Completion, write.Completion, plan.Source is ParallelRecordSource p ? p.Completion : Task.CompletedTask).ConfigureAwait(false);
+            await Task.WhenAll([feed, plan.Source is ParallelRecordSource p ? p.Completion : Task.CompletedTask, .. blocks.Select(b => b.Completion)]).ConfigureAwait(false);
         }
         catch (Exception) when (faults.Exception is not null || token.IsCancellationRequested)
         {
@@ -247,11 +384,11 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder, SchemaPlan plan)
+    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder)
     {
         try
         {
-            chunk.ForEach(plan.ReferenceCount, plan.Reader.FileName, builder, static (record, b) => b.Append(record));
+            chunk.ForEach(builder, static (record, b) => b.Append(record));
             return builder.Build();
         }
         finally
@@ -259,6 +396,9 @@ public sealed partial class BamArrowPipeline
             chunk.Release();
         }
     }
+
+    /// <summary>A record stage: a function the engine wraps in a parallel block, or a block of the user's.</summary>
+    private sealed record RecordStage(string Name, Action<RecordChunk>? Process, Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>>? CreateBlock);
 
     private static void Release(RecordBatch batch, IRecordBatchSink sink, ColumnBufferPool pool)
     {

@@ -92,7 +92,7 @@ public sealed class ConversionProgress
 }
 
 /// <summary>What a finished run did.</summary>
-/// <param name="Records">Records converted.</param>
+/// <param name="Records">Records converted (that passed every filter).</param>
 /// <param name="Batches">Record batches written.</param>
 /// <param name="Elapsed">Wall time of the run (after the header).</param>
 /// <param name="CompressedBytesRead">Input bytes consumed.</param>
@@ -103,6 +103,9 @@ public sealed class ConversionProgress
 public sealed record ConversionSummary(
     long Records, long Batches, TimeSpan Elapsed, long CompressedBytesRead, int Threads, bool Sequential, bool MissingEofMarker, int TagColumns)
 {
+    /// <summary>Records read from the input (before any filter).</summary>
+    public long RecordsRead { get; init; }
+
     /// <summary>Records per second.</summary>
     public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? Records / Elapsed.TotalSeconds : 0;
 }

@@ -8,8 +8,10 @@ namespace Bamflow.Dataflow;
 
 /// <summary>
 /// A run of consecutive BAM records, each with its block_size prefix as in the file, and the virtual position
-/// of each: the unit of work that the parallel stage validates and turns into one <see cref="Apache.Arrow.RecordBatch"/>.
-/// Its buffers are rented and go back to the pool when the chunk has been converted.
+/// of each: the unit of work that flows through the graph's record stages (filters, statistics, your own blocks)
+/// and that the conversion stage turns into one <see cref="Apache.Arrow.RecordBatch"/>. A filter does not copy:
+/// it marks records as dropped, and every later stage skips them. Its buffers are rented and go back to the pool
+/// when the chunk has been converted.
 /// </summary>
 public sealed class RecordChunk
 {
@@ -18,10 +20,13 @@ public sealed class RecordChunk
     private readonly ColumnBufferPool _buffers;
     private byte[] _data;
     private ulong[] _positions;
+    private ulong[]? _dropped;    // bit per record, set when a filter drops it
 
-    internal RecordChunk(ColumnBufferPool buffers, int capacity)
+    internal RecordChunk(ColumnBufferPool buffers, int capacity, int referenceCount, string? fileName)
     {
         _buffers = buffers;
+        ReferenceCount = referenceCount;
+        FileName = fileName;
         _data = buffers.Rent(Math.Max(capacity, 4096));
         _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
     }
@@ -35,8 +40,20 @@ public sealed class RecordChunk
     /// <summary>Number of bytes used.</summary>
     public int Length { get; private set; }
 
-    /// <summary>Number of complete records.</summary>
+    /// <summary>Number of complete records (dropped ones included).</summary>
     public int Count { get; private set; }
+
+    /// <summary>Number of records no filter has dropped.</summary>
+    public int KeptCount => Count - DroppedCount;
+
+    /// <summary>Number of records a filter has dropped.</summary>
+    public int DroppedCount { get; private set; }
+
+    /// <summary>The number of references in the header (records are validated against it).</summary>
+    public int ReferenceCount { get; }
+
+    /// <summary>The input's name, for error messages.</summary>
+    public string? FileName { get; }
 
     /// <summary>Zero-based index in the file of the first record.</summary>
     public long FirstRecordIndex { get; internal set; }
@@ -96,17 +113,48 @@ public sealed class RecordChunk
     {
         _buffers.Return(_data);
         ArrayPool<ulong>.Shared.Return(_positions);
+        if (_dropped is not null)
+        {
+            ArrayPool<ulong>.Shared.Return(_dropped);
+        }
+
         _data = [];
         _positions = [];
+        _dropped = null;
         Length = 0;
         Count = 0;
+        DroppedCount = 0;
     }
 
+    /// <summary>Whether record <paramref name="index"/> (0-based within the chunk) has been dropped by a filter.</summary>
+    public bool IsDropped(int index) => _dropped is not null && (_dropped[index >> 6] & (1UL << index)) != 0;
+
     /// <summary>
-    /// Validates each record against the header and visits it as a <see cref="BamRecord"/> view.
+    /// Validates each record not yet dropped and drops those for which <paramref name="keep"/> returns false.
     /// </summary>
     /// <exception cref="BamRecordFormatException">A record is malformed; names its index and virtual position.</exception>
-    public void ForEach<TState>(int referenceCount, string? fileName, TState state, RecordAction<TState> action)
+    public void Retain(RecordPredicate keep)
+    {
+        ArgumentNullException.ThrowIfNull(keep);
+        ReadOnlySpan<byte> data = Data;
+        int offset = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
+            if (!IsDropped(i) && !keep(Validate(data.Slice(offset + 4, size), i)))
+            {
+                _dropped ??= RentCleared((Count + 63) >> 6);
+                _dropped[i >> 6] |= 1UL << i;
+                DroppedCount++;
+            }
+
+            offset += 4 + size;
+        }
+    }
+
+    /// <summary>Validates each record not dropped and visits it as a <see cref="BamRecord"/> view.</summary>
+    /// <exception cref="BamRecordFormatException">A record is malformed; names its index and virtual position.</exception>
+    public void ForEach<TState>(TState state, RecordAction<TState> action)
     {
         ArgumentNullException.ThrowIfNull(action);
         ReadOnlySpan<byte> data = Data;
@@ -114,18 +162,36 @@ public sealed class RecordChunk
         for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
-            ReadOnlySpan<byte> bytes = data.Slice(offset + 4, size);
-            BamRecordError error = BamRecord.TryCreate(bytes, referenceCount, out BamRecord record);
-            if (error != BamRecordError.None)
+            if (_dropped is null || !IsDropped(i))
             {
-                throw BamRecordFormatException.Invalid(error, bytes, referenceCount, fileName, FirstRecordIndex + i, PositionOf(i));
+                action(Validate(data.Slice(offset + 4, size), i), state);
             }
 
-            action(record, state);
             offset += 4 + size;
         }
+    }
+
+    private BamRecord Validate(ReadOnlySpan<byte> bytes, int index)
+    {
+        BamRecordError error = BamRecord.TryCreate(bytes, ReferenceCount, out BamRecord record);
+        if (error != BamRecordError.None)
+        {
+            throw BamRecordFormatException.Invalid(error, bytes, ReferenceCount, FileName, FirstRecordIndex + index, PositionOf(index));
+        }
+
+        return record;
+    }
+
+    private static ulong[] RentCleared(int length)
+    {
+        ulong[] bits = ArrayPool<ulong>.Shared.Rent(length);
+        bits.AsSpan(0, length).Clear();
+        return bits;
     }
 }
 
 /// <summary>Called for each record of a chunk.</summary>
 public delegate void RecordAction<in TState>(BamRecord record, TState state);
+
+/// <summary>Decides whether a record stays in the stream.</summary>
+public delegate bool RecordPredicate(BamRecord record);

@@ -44,7 +44,7 @@ public sealed class RecordChunker
             return null;
         }
 
-        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes)) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
+        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
         while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)

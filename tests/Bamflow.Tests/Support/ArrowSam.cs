@@ -152,10 +152,13 @@ public static class ArrowSam
     }
 
     /// <summary>samtools view's records of <paramref name="path"/> (optionally only in <paramref name="regions"/>), as lines with sorted tags.</summary>
-    public static List<Line> SamtoolsLines(string path, params string[] regions)
+    public static List<Line> SamtoolsLines(string path, params string[] regions) => SamtoolsView([], path, regions);
+
+    /// <summary><c>samtools view --no-PG OPTIONS PATH REGIONS</c> as lines.</summary>
+    public static List<Line> SamtoolsView(string[] options, string path, params string[] regions)
     {
-        (int code, byte[] stdout, string stderr) = Samtools.Run(null, ["view", "--no-PG", path, .. regions]);
-        Assert.True(code == 0, $"samtools view {path} failed: {stderr}");
+        (int code, byte[] stdout, string stderr) = Samtools.Run(null, ["view", "--no-PG", .. options, path, .. regions]);
+        Assert.True(code == 0, $"samtools view {string.Join(' ', options)} {path} failed: {stderr}");
         return Encoding.UTF8.GetString(stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(Line.Parse).ToList();
     }
 

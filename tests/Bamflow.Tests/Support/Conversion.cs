@@ -9,12 +9,16 @@ namespace Bamflow.Tests.Support;
 public static class Conversion
 {
     /// <summary>Converts <paramref name="path"/> to Arrow IPC bytes.</summary>
-    public static (byte[] Ipc, ConversionSummary Summary) ToIpc(string path, ConversionOptions? conversion = null, PipelineOptions? pipeline = null, ArrowIpcFormat format = ArrowIpcFormat.File)
+    public static (byte[] Ipc, ConversionSummary Summary) ToIpc(string path, ConversionOptions? conversion = null, PipelineOptions? pipeline = null, ArrowIpcFormat format = ArrowIpcFormat.File) =>
+        ToIpc(path, new BamArrowPipeline(conversion, pipeline), format);
+
+    /// <summary>Runs <paramref name="engine"/> (with whatever stages it has) over <paramref name="path"/> into Arrow IPC bytes.</summary>
+    public static (byte[] Ipc, ConversionSummary Summary) ToIpc(string path, BamArrowPipeline engine, ArrowIpcFormat format = ArrowIpcFormat.File)
     {
         using BamReader reader = BamReader.Open(path);
         var output = new MemoryStream();
         var sink = new ArrowIpcSink(output, format);
-        ConversionSummary summary = new BamArrowPipeline(conversion, pipeline).RunAsync(reader, sink).GetAwaiter().GetResult();
+        ConversionSummary summary = engine.RunAsync(reader, sink).GetAwaiter().GetResult();
         return (output.ToArray(), summary);
     }
 

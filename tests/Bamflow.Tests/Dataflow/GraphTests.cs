@@ -1,0 +1,214 @@
+using System.Threading.Tasks.Dataflow;
+using Apache.Arrow;
+using Bamflow.Bam;
+using Bamflow.Dataflow;
+using Bamflow.Tests.Support;
+
+namespace Bamflow.Tests.Dataflow;
+
+/// <summary>
+/// Custom graphs: filters keep exactly what samtools view keeps, statistics see every record once whatever the
+/// thread count, and a block of the user's takes part in completion and faults like the engine's own.
+/// </summary>
+public sealed class GraphTests
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(30);
+
+    public static TheoryData<string, string, string> Filters()
+    {
+        var data = new TheoryData<string, string, string>();
+        string[] files = ["hts-specs__level-9.bam", "htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam", "samtools__test_input_1_d.bam", "modkit__supplementary_and_secondary_read.bam"];
+        foreach (string file in files)
+        {
+            data.Add(file, "-f", "1");        // paired
+            data.Add(file, "-f", "0x42");     // paired and first in pair
+            data.Add(file, "-F", "0x904");    // primary mapped
+            data.Add(file, "-G", "0x90");     // not (reverse and second in pair)
+            data.Add(file, "-q", "30");
+        }
+
+        data.Add("htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam", "-r", "20FUK.1");
+        data.Add("hts-specs__level-9.bam", "-r", "no-such-group");
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Filters))]
+    public void Where_SamtoolsFilter_KeepsWhatSamtoolsViewKeeps(string file, string option, string value)
+    {
+        string path = SharedData.CorpusPath(file);
+        RecordPredicate filter = option switch
+        {
+            "-f" => RecordFilters.RequireFlags(System.Convert.ToInt32(value, 16)),
+            "-F" => RecordFilters.ExcludeAnyFlags(System.Convert.ToInt32(value, 16)),
+            "-G" => RecordFilters.ExcludeAllFlags(System.Convert.ToInt32(value, 16)),
+            "-q" => RecordFilters.MinimumMappingQuality(int.Parse(value, System.Globalization.CultureInfo.InvariantCulture)),
+            "-r" => RecordFilters.ReadGroups([value]),
+            _ => throw new ArgumentOutOfRangeException(nameof(option)),
+        };
+        List<ArrowSam.Line> expected = ArrowSam.SamtoolsView([option, value], path);
+
+        foreach (int threads in (int[])[1, 3])
+        {
+            var engine = new BamArrowPipeline(new() { BatchSize = 500 }, new() { Threads = threads }).Where(filter);
+            (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, engine);
+
+            ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), $"{file} {option} {value}, {threads} threads");
+            Assert.Equal(expected.Count, summary.Records);
+            Assert.Equal(ArrowSam.SamtoolsLines(path).Count, summary.RecordsRead);
+        }
+    }
+
+    [Fact]
+    public void Where_ReadGroups_KeepsRecordsWithoutAnRgTagAsSamtoolsDoes()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"bamflow-rg-{Guid.NewGuid():N}.bam");
+        File.WriteAllBytes(path, Samtools.SamToBam(System.Text.Encoding.ASCII.GetBytes(
+            "@HD\tVN:1.6\n@SQ\tSN:c\tLN:100\n@RG\tID:a\n@RG\tID:b\n"
+            + "r1\t0\tc\t1\t0\t4M\t*\t0\t0\tACGT\t*\tRG:Z:a\n"
+            + "r2\t0\tc\t1\t0\t4M\t*\t0\t0\tACGT\t*\n"
+            + "r3\t0\tc\t1\t0\t4M\t*\t0\t0\tACGT\t*\tRG:Z:b\n")));
+        try
+        {
+            List<ArrowSam.Line> expected = ArrowSam.SamtoolsView(["-r", "a"], path);
+
+            (byte[] ipc, _) = Conversion.ToIpc(path, new BamArrowPipeline().Where(RecordFilters.ReadGroups(["a"])));
+
+            Assert.Equal(["r1", "r2"], expected.Select(l => Field(l, 0)));
+            ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "-r a");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Where_References_KeepsTheRecordsPlacedOnThem()
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        using BamReader header = BamReader.Open(path);
+        string[] names = [header.Header.References[0].Name, header.Header.References[3].Name];
+        List<ArrowSam.Line> expected = ArrowSam.SamtoolsLines(path).Where(l => names.Contains(Field(l, 2))).ToList();
+        Assert.NotEmpty(expected);
+
+        var engine = new BamArrowPipeline().Where(RecordFilters.References(header.Header, names));
+        (byte[] ipc, _) = Conversion.ToIpc(path, engine);
+
+        ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "references");
+        Assert.Throws<ArgumentException>(() => RecordFilters.References(header.Header, ["chrNope"]));
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(4, false)]
+    [InlineData(1, true)]
+    public async Task Observe_AfterAFilter_CountsEachKeptRecordOnce(int threads, bool sequential)
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        var all = new CountAndMapq();
+        var primary = new CountAndMapq();
+        using BamReader reader = BamReader.Open(path);
+        var engine = new BamArrowPipeline(new() { BatchSize = 300 }, new() { Threads = threads, Sequential = sequential })
+            .Observe(all)
+            .Where(RecordFilters.ExcludeAnyFlags(0x900))
+            .Observe(primary);
+
+        ConversionSummary summary = await engine.RunAsync(reader, null, TestContext.Current.CancellationToken);
+
+        List<ArrowSam.Line> everything = ArrowSam.SamtoolsLines(path);
+        List<ArrowSam.Line> kept = ArrowSam.SamtoolsView(["-F", "0x900"], path);
+        Assert.Equal(everything.Count, all.Records);
+        Assert.Equal(everything.Sum(l => long.Parse(Field(l, 4), System.Globalization.CultureInfo.InvariantCulture)), all.MapqSum);
+        Assert.Equal(kept.Count, primary.Records);
+        Assert.Equal(kept.Count, summary.Records);
+        Assert.Equal(0, summary.Batches);
+    }
+
+    [Fact]
+    public void Then_UserBlockDropsRecords_OutputHasTheRest()
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        var engine = new BamArrowPipeline(new() { BatchSize = 700 }, new() { Threads = 2 })
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(
+                chunk =>
+                {
+                    chunk.Retain(record => record.Position % 2 == 0); // even 0-based POS: odd SAM POS
+                    return chunk;
+                },
+                options), "odd positions");
+
+        (byte[] ipc, _) = Conversion.ToIpc(path, engine);
+
+        List<ArrowSam.Line> expected = ArrowSam.SamtoolsLines(path).Where(l => int.Parse(Field(l, 3), System.Globalization.CultureInfo.InvariantCulture) % 2 == 1).ToList();
+        ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "user block");
+    }
+
+    [Fact]
+    public async Task Then_UserBlockThrows_RunFailsWithThatExceptionAndTheSinkIsNotCompleted()
+    {
+        using BamReader reader = BamReader.Open(SharedData.CorpusPath("hts-specs__level-9.bam"));
+        var boom = new FormatException("user block failed (injected)");
+        int seen = 0;
+        var sink = new RecordingSink();
+        var engine = new BamArrowPipeline(new() { BatchSize = 100 }, new() { Threads = 4 })
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(
+                chunk => Interlocked.Increment(ref seen) == 5 ? throw boom : chunk, options));
+
+        var thrown = await Assert.ThrowsAsync<FormatException>(() => engine.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
+
+        Assert.Same(boom, thrown);
+        Assert.False(sink.Completed);
+        Assert.True(reader.RecordCount < 20_000 && seen < 200, "the reader stopped early");
+    }
+
+    [Fact]
+    public async Task Then_WithTheSequentialPath_IsRefused()
+    {
+        using BamReader reader = BamReader.Open(Conversion.Fixture("sample.bam"));
+        var engine = new BamArrowPipeline(null, new() { Sequential = true })
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk => chunk, options));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunAsync(reader, new RecordingSink(), null, TestContext.Current.CancellationToken));
+    }
+
+    private static string Field(ArrowSam.Line line, int index) => line.Fields.Split('\t')[index];
+
+    /// <summary>Records and the sum of MAPQ: enough to see a record missed or counted twice.</summary>
+    private sealed class CountAndMapq : RecordStatistics<CountAndMapq>
+    {
+        public long Records { get; private set; }
+
+        public long MapqSum { get; private set; }
+
+        public override void Observe(BamRecord record)
+        {
+            Records++;
+            MapqSum += record.MappingQuality;
+        }
+
+        public override void Add(CountAndMapq other)
+        {
+            Records += other.Records;
+            MapqSum += other.MapqSum;
+        }
+    }
+
+    private sealed class RecordingSink : IRecordBatchSink
+    {
+        public bool Completed { get; private set; }
+
+        public Task StartAsync(Schema schema, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            Completed = true;
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}
