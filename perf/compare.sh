@@ -17,20 +17,20 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 # The published executable is Native AOT; `dotnet run` and the tests use the JIT build. Both must write the same bytes.
 dotnet build "$root/src/Bamflow.Cli" -c Release -o "$tmp/jit" >/dev/null
 for f in "$root/tests/fixtures/sample.bam" "$root/tests/fixtures/edge-cases.bam"; do
-  "$bamflow" convert "$f" -o "$tmp/native.arrow" -q
-  dotnet "$tmp/jit/bamflow.dll" convert "$f" -o "$tmp/jit.arrow" -q
+  "$bamflow" convert "$f" -o "$tmp/native.arrow" --quiet
+  dotnet "$tmp/jit/bamflow.dll" convert "$f" -o "$tmp/jit.arrow" --quiet
   cmp -s "$tmp/native.arrow" "$tmp/jit.arrow" || { echo "compare.sh: the native and JIT builds write different files for $f" >&2; exit 1; }
 done
 cores=$(nproc); records=$(samtools view -c "$bam"); mb=$(awk -v b="$(stat -c %s "$bam")" 'BEGIN{printf "%.1f", b/1e6}')
 declare -A runs
 add() { runs["$1"]="$2"; }
 for n in $(seq 1 "$cores"); do
-  add "bamflow --threads $n" "$bamflow convert $bam -o - -q --threads $n"
+  add "bamflow --threads $n" "$bamflow convert $bam -o - --quiet --threads $n"
   add "samtools view -@$n -o /dev/null" "samtools view -@$n -o /dev/null $bam"
   add "samtools view -c -@$n" "samtools view -c -@$n $bam"
   add "bgzip -d -@$n" "bgzip -d -@$n -c $bam"
 done
-add "bamflow --sequential" "$bamflow convert $bam -o - -q --sequential"
+add "bamflow --sequential" "$bamflow convert $bam -o - --quiet --sequential"
 for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
   for name in "${!runs[@]}"; do
     /usr/bin/time -f '%e %M' -o "$tmp/t" bash -c "${runs[$name]} > /dev/null"
@@ -61,7 +61,7 @@ out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
 # Memory must not grow with the input: the same run on five copies of the file (samtools cat), once.
 if ((!quick)); then
   big=$tmp/x5.bam; samtools cat -o "$big" "$bam" "$bam" "$bam" "$bam" "$bam"
-  /usr/bin/time -f '%e %M' -o "$tmp/x5" "$bamflow" convert "$big" -o - -q > /dev/null
+  /usr/bin/time -f '%e %M' -o "$tmp/x5" "$bamflow" convert "$big" -o - --quiet > /dev/null
   read -r s5 kb5 <<< "$(cat "$tmp/x5")"; read -r _ kb1 <<< "$(stat_of "bamflow --threads $cores")"
   awk -v r="$((records * 5))" -v s="$s5" -v a="$kb1" -v b="$kb5" -v n="$cores" \
     'BEGIN{printf "\nPeak RSS, default settings (--threads %d): %.0f MB on %d records, %.0f MB on 5x that (%d records, %.2f s, one run): ratio %.2f\n", n, a/1024, r/5, b/1024, r, s, b/a}' | tee -a "$out"

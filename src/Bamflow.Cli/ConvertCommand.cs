@@ -52,7 +52,7 @@ internal static partial class ConvertCommand
         compression.AcceptOnlyFromAmong("none", "lz4", "zstd");
         var sequential = new Option<bool>("--sequential") { Description = "Run the single-threaded baseline path (no parallel blocks)." };
         var inflater = Commands.Inflater();
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress and no summary (warnings and errors are still shown)." };
+        var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
         var verbose = new Option<bool>("--verbose") { Description = "Debug logging." };
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
 
@@ -60,6 +60,12 @@ internal static partial class ConvertCommand
         {
             input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, sequential, inflater, quiet, verbose, summaryJson,
         };
+        var filters = new FilterOptions();
+        foreach (Option option in filters.All)
+        {
+            command.Add(option);
+        }
+
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             // The work runs on its own so that a signal ends the command at once, even while the reader is blocked
@@ -112,7 +118,7 @@ internal static partial class ConvertCommand
 
             using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
             using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
-            var engine = new BamArrowPipeline(conversion, pipeline, logger);
+            BamArrowPipeline engine = filters.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader.Header);
             using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
 
             var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };
@@ -129,7 +135,7 @@ internal static partial class ConvertCommand
             if (!isQuiet)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bamflow: {summary.Records:N0} records, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
+                    $"bamflow: {summary.Records:N0} records{(summary.RecordsRead != summary.Records ? $" (of {summary.RecordsRead:N0} read; the filters dropped the rest)" : "")}, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
             }
 
             if (parse.GetValue(summaryJson) is { } jsonPath)
@@ -183,6 +189,7 @@ internal static partial class ConvertCommand
             json.WriteString("output", output);
             json.WriteString("format", format == ArrowIpcFormat.File ? "arrow" : "arrow-stream");
             json.WriteNumber("records", summary.Records);
+            json.WriteNumber("records_read", summary.RecordsRead);
             json.WriteNumber("batches", summary.Batches);
             json.WriteNumber("seconds", Math.Round(summary.Elapsed.TotalSeconds, 3));
             json.WriteNumber("records_per_second", Math.Round(summary.RecordsPerSecond));

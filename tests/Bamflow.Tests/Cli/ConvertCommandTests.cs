@@ -89,7 +89,7 @@ public sealed class ConvertCommandTests : IDisposable
         string input = SharedData.CorpusPath("hts-specs__level-9.bam");
         string output = Path.Combine(_dir, "limited.arrows");
 
-        var result = BamflowCli.Run("convert", input, "-o", output, "--limit", "100", "--no-qual", "--tags", "none", "--threads", "3", "--batch-size", "7", "--compression", "zstd", "-q");
+        var result = BamflowCli.Run("convert", input, "-o", output, "--limit", "100", "--no-qual", "--tags", "none", "--threads", "3", "--batch-size", "7", "--compression", "zstd", "--quiet");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var reader = new Apache.Arrow.Ipc.ArrowStreamReader(File.OpenRead(output), new Apache.Arrow.Compression.CompressionCodecFactory());
@@ -109,7 +109,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Fact]
     public void Convert_DevNull_WritesDirectlyAndLeavesTheDevice()
     {
-        var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", "/dev/null", "-q");
+        var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", "/dev/null", "--quiet");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         Assert.True(File.Exists("/dev/null"));
@@ -155,7 +155,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Fact]
     public void Convert_MissingEofMarker_WarnsAndSucceeds()
     {
-        var result = BamflowCli.Run("convert", SharedData.CorpusPath("bad/samtools__1.quickcheck.badeof.bam"), "-o", Path.Combine(_dir, "x.arrow"), "-q");
+        var result = BamflowCli.Run("convert", SharedData.CorpusPath("bad/samtools__1.quickcheck.badeof.bam"), "-o", Path.Combine(_dir, "x.arrow"), "--quiet");
 
         Assert.Equal(0, result.ExitCode);
         Assert.Contains("EOF marker is absent", result.Stderr, StringComparison.Ordinal);
