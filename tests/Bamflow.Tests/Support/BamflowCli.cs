@@ -7,19 +7,24 @@ namespace Bamflow.Tests.Support;
 public static class BamflowCli
 {
     /// <summary>The built bamflow.dll, from the same configuration as the tests.</summary>
-    public static string Dll
+    public static string Dll => Built(Path.Combine("src", "Bamflow.Cli"), "bamflow.dll");
+
+    /// <summary>A program of the solution built with the tests (same configuration): its project folder and dll name.</summary>
+    public static string Built(string projectFolder, string dllName)
     {
-        get
-        {
-            string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-            string dll = Path.Combine(SharedData.RepositoryRoot, "src", "Bamflow.Cli", "bin", configuration, "net10.0", "bamflow.dll");
-            Assert.True(File.Exists(dll), $"bamflow is not built at {dll}");
-            return dll;
-        }
+        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+        string dll = Path.Combine(SharedData.RepositoryRoot, projectFolder, "bin", configuration, "net10.0", dllName);
+        Assert.True(File.Exists(dll), $"{dllName} is not built at {dll}");
+        return dll;
     }
 
     /// <summary>Starts bamflow with <paramref name="arguments"/> (stdin, stdout, stderr redirected).</summary>
-    public static Process Start(params string[] arguments)
+    public static Process Start(params string[] arguments) => StartDll(Dll, arguments);
+
+    /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
+    public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
+
+    private static Process StartDll(string dll, string[] arguments)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -28,7 +33,7 @@ public static class BamflowCli
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(Dll);
+        info.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -45,9 +50,11 @@ public static class BamflowCli
     }
 
     /// <summary>Runs bamflow to completion (60 s at most), feeding <paramref name="stdin"/>.</summary>
-    public static Result Run(byte[]? stdin, params string[] arguments)
+    public static Result Run(byte[]? stdin, params string[] arguments) => Run(Start(arguments), stdin);
+
+    private static Result Run(Process started, byte[]? stdin)
     {
-        using Process process = Start(arguments);
+        using Process process = started;
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         var stdout = new MemoryStream();
         Task copy = process.StandardOutput.BaseStream.CopyToAsync(stdout);
@@ -68,7 +75,7 @@ public static class BamflowCli
         if (!process.WaitForExit(60_000))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"bamflow {string.Join(' ', arguments)} did not finish within 60 s");
+            Assert.Fail($"{process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)} did not finish within 60 s");
         }
 
         copy.Wait();
