@@ -55,11 +55,13 @@ internal static partial class ConvertCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
         var verbose = new Option<bool>("--verbose") { Description = "Debug logging." };
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
+        var stats = new Option<bool>("--stats") { Description = "After the summary, print each stage's items, busy time and utilisation, the reader's wait on backpressure and peak memory." };
 
         var command = new Command("convert", "Convert a BAM file to Apache Arrow IPC.")
         {
             input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, sequential, inflater, quiet, verbose, summaryJson,
         };
+        command.Add(stats);
         var filters = new FilterOptions();
         foreach (Option option in filters.All)
         {
@@ -138,6 +140,11 @@ internal static partial class ConvertCommand
                     $"bamflow: {summary.Records:N0} records{(summary.RecordsRead != summary.Records ? $" (of {summary.RecordsRead:N0} read; the filters dropped the rest)" : "")}, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
             }
 
+            if (parse.GetValue(stats))
+            {
+                Console.Error.Write(RunStatistics.Format(summary));
+            }
+
             if (parse.GetValue(summaryJson) is { } jsonPath)
             {
                 WriteSummaryJson(jsonPath, inputPath, outputPath, ipcFormat, summary, target.BytesWritten, inflaterInstance.Name);
@@ -200,6 +207,21 @@ internal static partial class ConvertCommand
             json.WriteString("inflater", inflater);
             json.WriteNumber("tag_columns", summary.TagColumns);
             json.WriteBoolean("missing_eof_marker", summary.MissingEofMarker);
+            json.WriteNumber("peak_managed_bytes", summary.PeakManagedBytes);
+            json.WriteNumber("peak_process_bytes", summary.PeakProcessBytes);
+            json.WriteStartArray("stages");
+            foreach (StageMetrics stage in summary.Stages)
+            {
+                json.WriteStartObject();
+                json.WriteString("name", stage.Name);
+                json.WriteNumber("items", stage.Items);
+                json.WriteNumber("busy_seconds", Math.Round(stage.Busy.TotalSeconds, 4));
+                json.WriteNumber("workers", stage.Workers);
+                json.WriteNumber("utilisation", Math.Round(stage.Utilisation, 4));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
             json.WriteEndObject();
         }
 

@@ -167,7 +167,11 @@ public sealed partial class BamArrowPipeline
 
         progress ??= new ConversionProgress();
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
-        var stopwatch = Stopwatch.StartNew();
+        int workers = _pipeline.Sequential ? 1 : _pipeline.Threads;
+        var clocks = new RunClocks(
+            [.. _stages.Select(stage => stage.Process is null ? null : new StageClock(stage.Name, workers))],
+            new StageClock("convert", workers),
+            new StageClock("write", 1));
         ColumnBufferPool pool = sink is { ReleasesBatchMemory: true } ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
         if (sink is not null)
         {
@@ -175,15 +179,15 @@ public sealed partial class BamArrowPipeline
         }
 
         (long records, long batches) = _pipeline.Sequential
-            ? await RunSequentialAsync(plan, sink, pool, progress).ConfigureAwait(false)
-            : await RunParallelAsync(plan, sink, pool, progress).ConfigureAwait(false);
+            ? await RunSequentialAsync(plan, sink, pool, progress, clocks).ConfigureAwait(false)
+            : await RunParallelAsync(plan, sink, pool, progress, clocks).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (sink is not null)
         {
             await sink.CompleteAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        stopwatch.Stop();
+        TimeSpan elapsed = Stopwatch.GetElapsedTime(plan.StartedAt);
         bool missingEof = plan.Source.MissingEofMarker;
         if (missingEof && !_pipeline.Sequential)
         {
@@ -191,17 +195,20 @@ public sealed partial class BamArrowPipeline
         }
 
         var summary = new ConversionSummary(
-            records, batches, stopwatch.Elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
+            records, batches, elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
             _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
         {
             RecordsRead = plan.Source.RecordsRead,
+            Stages = [.. plan.Source.Clocks.Concat(clocks.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [clocks.Convert, clocks.Write]).Select(c => c.Snapshot(elapsed))],
+            PeakManagedBytes = Math.Max(clocks.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
+            PeakProcessBytes = PeakProcessMemory(),
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
     }
 
     /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
-    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress)
+    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunClocks clocks)
     {
         var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
@@ -211,9 +218,9 @@ public sealed partial class BamArrowPipeline
             while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
             {
                 progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
-                foreach (RecordStage stage in _stages)
+                for (int i = 0; i < _stages.Count; i++)
                 {
-                    stage.Process!(chunk);
+                    clocks.Stages[i]!.Time(() => _stages[i].Process!(chunk));
                 }
 
                 if (sink is null || chunk.KeptCount == 0)
@@ -228,8 +235,11 @@ public sealed partial class BamArrowPipeline
                     continue;
                 }
 
-                RecordBatch batch = Convert(chunk, builder);
+                RecordBatch batch = clocks.Convert.Time(() => Convert(chunk, builder));
+                long writeStart = Stopwatch.GetTimestamp();
+                clocks.SamplePeakManaged();
                 await sink.WriteAsync(batch, token).ConfigureAwait(false);
+                clocks.Write.Add(writeStart);
                 Release(batch, sink, pool);
                 progress.OnWritten(batch.Length);
                 records += batch.Length;
@@ -246,7 +256,7 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunClocks clocks)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
@@ -274,11 +284,13 @@ public sealed partial class BamArrowPipeline
         var blocks = new List<IDataflowBlock>();
         ITargetBlock<RecordChunk>? head = null;
         ISourceBlock<RecordChunk>? tail = null;
-        foreach (RecordStage stage in _stages)
+        for (int i = 0; i < _stages.Count; i++)
         {
+            RecordStage stage = _stages[i];
+            StageClock? clock = clocks.Stages[i];
             IPropagatorBlock<RecordChunk, RecordChunk> block = stage.CreateBlock is { } create
                 ? create(Parallel())
-                : new TransformBlock<RecordChunk, RecordChunk>(chunk => faults.Guard(() => { stage.Process!(chunk); return chunk; }), Parallel());
+                : new TransformBlock<RecordChunk, RecordChunk>(chunk => faults.Guard(() => { clock!.Time(() => stage.Process!(chunk)); return chunk; }), Parallel());
             tail?.LinkTo(block, new DataflowLinkOptions { PropagateCompletion = true });
             head ??= block;
             tail = block;
@@ -308,7 +320,7 @@ public sealed partial class BamArrowPipeline
                     RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
                     try
                     {
-                        return Convert(chunk, builder);
+                        return clocks.Convert.Time(() => Convert(chunk, builder));
                     }
                     finally
                     {
@@ -322,7 +334,10 @@ public sealed partial class BamArrowPipeline
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     if (batch.Length > 0)
                     {
+                        long start = Stopwatch.GetTimestamp();
+                        clocks.SamplePeakManaged();
                         await sink.WriteAsync(batch, token).ConfigureAwait(false);
+                        clocks.Write.Add(start);
                         progress.OnWritten(batch.Length);
                         records += batch.Length;
                         batches++;
@@ -397,6 +412,44 @@ public sealed partial class BamArrowPipeline
         }
     }
 
+    /// <summary>The process's peak resident memory so far (VmHWM on Linux), or 0 where unknown.</summary>
+    private static long PeakProcessMemory()
+    {
+        try
+        {
+            using var process = Process.GetCurrentProcess();
+            return process.PeakWorkingSet64;
+        }
+        catch (PlatformNotSupportedException)
+        {
+            return 0;
+        }
+    }
+
+    /// <summary>The clocks of a run's own stages (null for a user block: the engine cannot time inside it).</summary>
+    private sealed class RunClocks(StageClock?[] stages, StageClock convert, StageClock write)
+    {
+        private long _peakManaged;
+
+        public StageClock?[] Stages => stages;
+
+        public StageClock Convert => convert;
+
+        public StageClock Write => write;
+
+        public long PeakManagedBytes => Interlocked.Read(ref _peakManaged);
+
+        /// <summary>Notes the managed heap's size (once per batch: when a batch is complete, before it is written).</summary>
+        public void SamplePeakManaged()
+        {
+            long now = GC.GetTotalMemory(forceFullCollection: false);
+            if (now > Interlocked.Read(ref _peakManaged))
+            {
+                Interlocked.Exchange(ref _peakManaged, now);
+            }
+        }
+    }
+
     /// <summary>A record stage: a function the engine wraps in a parallel block, or a block of the user's.</summary>
     private sealed record RecordStage(string Name, Action<RecordChunk>? Process, Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>>? CreateBlock);
 
@@ -425,6 +478,7 @@ public sealed class SchemaPlan : IDisposable
         Reader = reader;
         Source = source;
         Scheduler = scheduler;
+        StartedAt = Stopwatch.GetTimestamp();
         Stop = stop;
         Faults = faults;
     }
@@ -436,6 +490,9 @@ public sealed class SchemaPlan : IDisposable
     public BamArrowSchema Schema { get; internal set; } = null!;
 
     internal IChunkSource Source { get; }
+
+    /// <summary>When the run started reading (its wall time counts from here, the tag scan included).</summary>
+    internal long StartedAt { get; }
 
     /// <summary>Where every block of the run executes (at most Threads at a time).</summary>
     internal TaskScheduler Scheduler { get; }

@@ -16,6 +16,9 @@ internal interface IChunkSource : IDisposable
 
     /// <summary>The next chunk, or null at the end (a failure is in the run's <see cref="FirstFault"/>).</summary>
     ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken);
+
+    /// <summary>Timings of the source's own stages.</summary>
+    IEnumerable<StageClock> Clocks { get; }
 }
 
 /// <summary>The sequential path: the <see cref="BamReader"/> inflates and validates on the calling thread.</summary>
@@ -27,7 +30,11 @@ internal sealed class SequentialChunkSource(BamReader reader, RecordChunker chun
 
     public bool MissingEofMarker => reader.MissingEofMarker;
 
-    public ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken) => ValueTask.FromResult(chunker.Next(cancellationToken));
+    private readonly StageClock _clock = new("read + inflate + chunk", 1);
+
+    public IEnumerable<StageClock> Clocks => [_clock];
+
+    public ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_clock.Time(() => chunker.Next(cancellationToken)));
 
     public void Dispose()
     {

@@ -30,6 +30,10 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly ActionBlock<FrameGroup> _chunker;
     private readonly Task _reader;
     private readonly Task _finished;
+    private readonly StageClock _readClock = new("read", 1);
+    private readonly StageClock _waitClock = new("read: waiting (backpressure)", 1);
+    private readonly StageClock _inflateClock;
+    private readonly StageClock _chunkClock = new("chunk", 1);
 
     // Chunker state (one thread at a time: the chunker block has MaxDegreeOfParallelism 1).
     private readonly byte[] _sizeBytes = new byte[4];
@@ -61,6 +65,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         _reachedEnd = remainder.AtEnd;
         _compressedBytesRead = remainder.Frames.CompressedOffset;
 
+        _inflateClock = new StageClock("inflate", threads);
         int inflateCapacity = Math.Max(2, threads * 2);
         for (int i = 0; i < inflateCapacity + 3; i++)
         {
@@ -69,7 +74,7 @@ internal sealed class ParallelRecordSource : IChunkSource
 
         CancellationToken token = faults.Token;
         _inflate = new TransformBlock<FrameGroup, FrameGroup>(
-            group => _faults.Guard(() => Inflate(group)),
+            group => _faults.Guard(() => _inflateClock.Time(() => Inflate(group))),
             new ExecutionDataflowBlockOptions
             {
                 MaxDegreeOfParallelism = threads,
@@ -109,6 +114,9 @@ internal sealed class ParallelRecordSource : IChunkSource
         return null;
     }
 
+    /// <summary>The front-end's stages: reading (and its waits on backpressure), inflating, chunking.</summary>
+    public IEnumerable<StageClock> Clocks => [_readClock, _waitClock, _inflateClock, _chunkClock];
+
     /// <summary>Completes when the front-end has finished (or failed: the failure is in the run's faults).</summary>
     public Task Completion => _finished;
 
@@ -128,7 +136,10 @@ internal sealed class ParallelRecordSource : IChunkSource
             bool end = _reachedEnd;
             while (!end && !_limitReached)
             {
+                long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
+                _waitClock.AddTime(waitStart);
+                long readStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 group.Reset();
                 while (group.HasRoom)
                 {
@@ -143,10 +154,14 @@ internal sealed class ParallelRecordSource : IChunkSource
                 }
 
                 Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
+                _readClock.Add(readStart);
+                waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 if (group.FrameCount == 0 || !await _inflate.SendAsync(group, token).ConfigureAwait(false))
                 {
                     _groups.Post(group);
                 }
+
+                _waitClock.AddTime(waitStart);
             }
 
             _reachedEnd = end;
@@ -180,6 +195,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>Sequential: walks record boundaries through the inflated bytes and copies records into chunks.</summary>
     private async Task CutAsync(FrameGroup group)
     {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (!_limitReached)
@@ -193,6 +209,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         finally
         {
             _groups.Post(group);
+            _chunkClock.Add(start);
         }
 
         foreach (RecordChunk chunk in _ready)

@@ -55,13 +55,36 @@ public sealed record PipelineOptions
     }
 }
 
-/// <summary>Live counters of a run, updated by the engine and safe to read from any thread (e.g. a progress bar).</summary>
+/// <summary>A moment of a run, as reported to an <see cref="IProgress{T}"/>.</summary>
+/// <param name="RecordsRead">Records read so far.</param>
+/// <param name="RecordsWritten">Records written (or, with no sink, counted) so far.</param>
+/// <param name="CompressedBytesRead">Input bytes consumed so far.</param>
+/// <param name="TotalBytes">Size of the input, when known.</param>
+/// <param name="Elapsed">Time since the progress object was created.</param>
+public readonly record struct ProgressReport(long RecordsRead, long RecordsWritten, long CompressedBytesRead, long? TotalBytes, TimeSpan Elapsed)
+{
+    /// <summary>Records written per second so far.</summary>
+    public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? RecordsWritten / Elapsed.TotalSeconds : 0;
+
+    /// <summary>Share of the input read (0–1), when its size is known.</summary>
+    public double? Fraction => TotalBytes is > 0 ? Math.Min(1, (double)CompressedBytesRead / TotalBytes.Value) : null;
+}
+
+/// <summary>
+/// Live counters of a run, updated by the engine and safe to read from any thread (e.g. a progress bar). Give it
+/// a <see cref="Reporter"/> to be told after every batch instead of polling.
+/// </summary>
 public sealed class ConversionProgress
 {
+    private readonly long _created = System.Diagnostics.Stopwatch.GetTimestamp();
+
     private long _recordsRead;
     private long _compressedBytesRead;
     private long _recordsWritten;
     private long _batchesWritten;
+
+    /// <summary>Told after every batch written (on the writer's thread: keep it quick, or use <see cref="Progress{T}"/>).</summary>
+    public IProgress<ProgressReport>? Reporter { get; init; }
 
     /// <summary>Size of the input in bytes, when known (not for a pipe).</summary>
     public long? TotalBytes { get; set; }
@@ -88,13 +111,14 @@ public sealed class ConversionProgress
     {
         Interlocked.Add(ref _recordsWritten, records);
         Interlocked.Increment(ref _batchesWritten);
+        Reporter?.Report(new ProgressReport(RecordsRead, RecordsWritten, CompressedBytesRead, TotalBytes, System.Diagnostics.Stopwatch.GetElapsedTime(_created)));
     }
 }
 
 /// <summary>What a finished run did.</summary>
 /// <param name="Records">Records converted (that passed every filter).</param>
 /// <param name="Batches">Record batches written.</param>
-/// <param name="Elapsed">Wall time of the run (after the header).</param>
+/// <param name="Elapsed">Wall time of the run, from the first record read (after the header) to the end.</param>
 /// <param name="CompressedBytesRead">Input bytes consumed.</param>
 /// <param name="Threads">Worker threads of the parallel stage (1 when sequential).</param>
 /// <param name="Sequential">Whether the sequential path ran.</param>
@@ -105,6 +129,19 @@ public sealed record ConversionSummary(
 {
     /// <summary>Records read from the input (before any filter).</summary>
     public long RecordsRead { get; init; }
+
+    /// <summary>
+    /// Each stage's items, busy time and utilisation, from reading to writing (a block added with
+    /// <see cref="BamArrowPipeline.Then"/> is not timed). "read: waiting (backpressure)" is the time the reader
+    /// waited for the stages after it: where it is large, reading is not what limits the run.
+    /// </summary>
+    public IReadOnlyList<StageMetrics> Stages { get; init; } = [];
+
+    /// <summary>The largest managed heap seen (sampled once per batch).</summary>
+    public long PeakManagedBytes { get; init; }
+
+    /// <summary>The process's peak resident memory at the end of the run (VmHWM on Linux; 0 where unknown).</summary>
+    public long PeakProcessBytes { get; init; }
 
     /// <summary>Records per second.</summary>
     public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? Records / Elapsed.TotalSeconds : 0;

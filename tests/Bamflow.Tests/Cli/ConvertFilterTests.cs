@@ -45,6 +45,18 @@ public sealed class ConvertFilterTests : IDisposable
         ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(File.ReadAllBytes(output), stream: false)).ToList(), "--ref chrA");
     }
 
+    [Fact]
+    public void Convert_Stats_PrintsEveryStageAndPeakMemory()
+    {
+        var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", "/dev/null", "--stats", "-F", "4");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        foreach (string stage in (string[])["read ", "read: waiting (backpressure)", "inflate", "chunk", "-F", "convert", "write", "peak memory"])
+        {
+            Assert.Contains(stage, result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("-f", "NOT_A_FLAG")]
     [InlineData("-F", "0x1FFFF")]

@@ -163,6 +163,59 @@ public sealed class GraphTests
         Assert.True(reader.RecordCount < 20_000 && seen < 200, "the reader stopped early");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Summary_StageMetrics_AccountForEveryItem(bool sequential)
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        var engine = new BamArrowPipeline(new() { BatchSize = 1000 }, new() { Threads = 2, Sequential = sequential })
+            .Where(RecordFilters.ExcludeAnyFlags(0x4), "-F 4");
+
+        (_, ConversionSummary summary) = Conversion.ToIpc(path, engine);
+
+        string[] expected = sequential
+            ? ["read + inflate + chunk", "-F 4", "convert", "write"]
+            : ["read", "read: waiting (backpressure)", "inflate", "chunk", "-F 4", "convert", "write"];
+        Assert.Equal(expected, summary.Stages.Select(s => s.Name));
+        StageMetrics Stage(string name) => summary.Stages.Single(s => s.Name == name);
+        Assert.Equal(20, Stage("-F 4").Items);                         // 20,000 records in chunks of 1,000
+        Assert.Equal(summary.Batches, Stage("write").Items);
+        Assert.Equal(20, Stage("convert").Items);
+        if (!sequential)
+        {
+            Assert.Equal(Stage("read").Items, Stage("inflate").Items);
+            Assert.Equal(2, Stage("inflate").Workers);
+        }
+
+        Assert.All(summary.Stages, s => Assert.InRange(s.Utilisation, 0, 1.05));
+        Assert.True(Stage("convert").Busy > TimeSpan.Zero);
+        Assert.InRange(summary.PeakManagedBytes, 1, long.MaxValue);
+        Assert.InRange(summary.PeakProcessBytes, summary.PeakManagedBytes / 2, long.MaxValue);
+    }
+
+    [Fact]
+    public async Task Progress_Reporter_IsToldAfterEveryBatchWithGrowingCounts()
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        using BamReader reader = BamReader.Open(path);
+        var reports = new List<ProgressReport>();
+        var progress = new ConversionProgress { TotalBytes = new FileInfo(path).Length, Reporter = new Collect(reports) };
+
+        ConversionSummary summary = await new BamArrowPipeline(new() { BatchSize = 2000 }).RunAsync(reader, new RecordingSink(), progress, TestContext.Current.CancellationToken);
+
+        Assert.Equal(summary.Batches, reports.Count);
+        Assert.Equal(Enumerable.Range(1, 10).Select(i => i * 2000L), reports.Select(r => r.RecordsWritten));
+        Assert.True(reports.Zip(reports.Skip(1)).All(p => p.Second.CompressedBytesRead >= p.First.CompressedBytesRead && p.Second.Elapsed >= p.First.Elapsed));
+        Assert.All(reports, r => Assert.InRange(r.Fraction!.Value, 0, 1));
+        Assert.Equal(20_000, reports[^1].RecordsRead);
+    }
+
+    private sealed class Collect(List<ProgressReport> reports) : IProgress<ProgressReport>
+    {
+        public void Report(ProgressReport value) => reports.Add(value);
+    }
+
     [Fact]
     public async Task Then_WithTheSequentialPath_IsRefused()
     {
