@@ -25,6 +25,31 @@ public sealed class StatsCommandTests : IDisposable
         AssertSameAsSamtools(path, name);
     }
 
+    public static TheoryData<string> BrokenFiles => [.. SharedData.CorpusFiles(bad: true)];
+
+    /// <summary>Broken corpus files: where samtools flagstat still succeeds (only the EOF marker is missing) the same output, else exit 1 as samtools.</summary>
+    [Theory]
+    [MemberData(nameof(BrokenFiles))]
+    public void Stats_BrokenCorpusFile_AgreesWithSamtoolsOnOutputOrFailure(string name)
+    {
+        string path = SharedData.CorpusPath(name);
+        (int samtoolsCode, byte[] expected, string samtoolsError) = Samtools.Run(null, "flagstat", path);
+
+        var result = BamflowCli.Run("stats", path);
+
+        if (samtoolsCode == 0)
+        {
+            Assert.True(result.ExitCode == 0, $"{name}: samtools read it (warning: {samtoolsError.Trim()}) but bamflow exited {result.ExitCode}: {result.Stderr}");
+            StatsFiles.AssertSameText(Encoding.UTF8.GetString(expected), result.StdoutText, name);
+        }
+        else
+        {
+            Assert.True(result.ExitCode == 1, $"{name}: samtools failed ({samtoolsError.Trim()}) but bamflow exited {result.ExitCode}");
+            Assert.Empty(result.Stdout);
+            Assert.Contains("bamflow: error:", result.Stderr, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public void Stats_BenchmarkBam_PrintsExactlyWhatSamtoolsFlagstatPrints()
     {
