@@ -13,6 +13,7 @@ internal static class Commands
         var root = new RootCommand("bamflow: convert BAM files to Apache Arrow, every field as samtools view shows it, on every core.");
         root.Add(ConvertCommand.Create());
         root.Add(SchemaCommand.Create());
+        root.Add(StatsCommand.Create());
         return root;
     }
 
