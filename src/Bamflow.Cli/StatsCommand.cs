@@ -25,7 +25,7 @@ internal static class StatsCommand
         };
         var threads = new Option<int>("--threads", "-@")
         {
-            Description = "Cores to use. Default: every core. (For now the records are read on one thread.)",
+            Description = "Cores to use (inflating and counting run in parallel). Default: every core.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
             HelpName = "N",
         };
@@ -46,19 +46,19 @@ internal static class StatsCommand
             bool isExtended = parse.GetValue(extended);
 
             // The work runs on its own so that Ctrl+C ends the command at once, even while a read of a pipe blocks.
-            string output = await Task.Run(() =>
+            string output = await Task.Run(async () =>
             {
                 using CliLogging logging = CliLogging.Create(quiet: false);
                 using BamReader reader = BamReader.Open(inputPath, logging.Logger);
-                BamStatistics statistics = Compute(reader, threadCount, cancellationToken);
                 IReadOnlyList<BamReference> references = reader.Header.References;
-                return (asJson, isExtended) switch
+                if (!isExtended)
                 {
-                    (false, false) => statistics.Flags.ToText(),
-                    (true, false) => statistics.Flags.ToJson(),
-                    (false, true) => statistics.ToExtendedText(references),
-                    (true, true) => statistics.ToExtendedJson(references),
-                };
+                    FlagStatistics flags = await ComputeAsync<FlagStatistics>(reader, threadCount, logging.Logger, cancellationToken);
+                    return asJson ? flags.ToJson() : flags.ToText();
+                }
+
+                BamStatistics statistics = await ComputeAsync<BamStatistics>(reader, threadCount, logging.Logger, cancellationToken);
+                return asJson ? statistics.ToExtendedJson(references) : statistics.ToExtendedText(references);
             }, CancellationToken.None).WaitAsync(cancellationToken);
 
             using Stream stdout = Console.OpenStandardOutput();
@@ -69,24 +69,16 @@ internal static class StatsCommand
     }
 
     /// <summary>
-    /// Observes every record of <paramref name="reader"/>. The single place that reads: a sequential loop for now;
-    /// the parallel stats engine (one partial per worker, merged with <see cref="BamStatistics.Add"/>) replaces it
-    /// and uses <paramref name="threads"/>.
+    /// Observes every record of <paramref name="reader"/> with the parallel engine and no conversion: blocks are
+    /// inflated on every core, and each worker counts its chunk into a partial that is then added up.
     /// </summary>
-    internal static BamStatistics Compute(BamReader reader, int threads, CancellationToken cancellationToken)
+    internal static async Task<T> ComputeAsync<T>(BamReader reader, int threads, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken)
+        where T : RecordStatistics<T>, new()
     {
-        _ = threads;
-        var statistics = new BamStatistics();
-        long records = 0;
-        while (reader.TryRead(out BamRecord record))
-        {
-            statistics.Observe(record);
-            if ((++records & 0xFFFF) == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
-
+        var statistics = new T();
+        var engine = new BamArrowPipeline(new Bamflow.Arrow.ConversionOptions { TagMode = Bamflow.Arrow.TagMode.None }, new PipelineOptions { Threads = threads }, logger)
+            .Observe(statistics);
+        await engine.RunAsync(reader, null, cancellationToken);
         return statistics;
     }
 }
