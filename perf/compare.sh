@@ -29,7 +29,12 @@ for n in $(seq 1 "$cores"); do
   add "samtools view -@$n -o /dev/null" "samtools view -@$n -o /dev/null $bam"
   add "samtools view -c -@$n" "samtools view -c -@$n $bam"
   add "bgzip -d -@$n" "bgzip -d -@$n -c $bam"
+  add "bamflow stats --threads $n" "$bamflow stats --threads $n $bam"
+  add "samtools flagstat -@$n" "samtools flagstat -@$n $bam"
 done
+# bamflow stats must print what samtools flagstat prints (text and JSON), on this file too.
+cmp -s <("$bamflow" stats "$bam") <(samtools flagstat "$bam") && cmp -s <("$bamflow" stats --json "$bam") <(samtools flagstat -O json "$bam") \
+  || { echo "compare.sh: bamflow stats and samtools flagstat disagree on $bam" >&2; exit 1; }
 add "bamflow --sequential" "$bamflow convert $bam -o - --quiet --sequential"
 for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
   for name in "${!runs[@]}"; do
@@ -43,14 +48,15 @@ out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
 {
   echo "Command: \`perf/compare.sh $*\` (REPS=$reps) on $(basename "$bam"): $records records, $mb MB"
   echo "Machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(samtools --version | head -1), bgzip $(bgzip --version | head -1 | awk '{print $NF}'), dotnet $(dotnet --version)"
-  echo "samtools/bgzip -@N: N extra threads. Medians of $reps runs; ratio = seconds / seconds of samtools view -@N -o /dev/null at the same N."
+  echo "samtools/bgzip -@N: N extra threads. Medians of $reps runs; ratio = seconds / seconds of samtools view -@N -o /dev/null at the same N (for stats rows: of samtools flagstat -@N)."
   echo
-  echo "| run | seconds | records/s | MB/s (compressed) | peak RSS MB | ratio vs samtools view |"
+  echo "| run | seconds | records/s | MB/s (compressed) | peak RSS MB | ratio vs samtools |"
   echo "|---|---:|---:|---:|---:|---:|"
   for name in $(printf '%s\n' "${!runs[@]}" | sort | tr ' ' '~'); do
     name=${name//\~/ }; read -r s kb <<< "$(stat_of "$name")"
     n=$(echo "$name" | grep -oE '(-@|--threads )[0-9]+' | grep -oE '[0-9]+' || echo 1)
-    read -r ref _ <<< "$(stat_of "samtools view -@$n -o /dev/null")"
+    reference="samtools view -@$n -o /dev/null"; [[ $name == *stats* || $name == *flagstat* ]] && reference="samtools flagstat -@$n"
+    read -r ref _ <<< "$(stat_of "$reference")"
     awk -v n="$name" -v s="$s" -v kb="$kb" -v rec="$records" -v mb="$mb" -v ref="$ref" \
       'BEGIN{printf "| `%s` | %.2f | %.0f | %.0f | %.0f | %.2f |\n", n, s, rec/s, mb/s, kb/1024, s/ref}'
   done

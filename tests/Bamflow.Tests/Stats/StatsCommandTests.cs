@@ -9,9 +9,6 @@ namespace Bamflow.Tests.Stats;
 /// <summary><c>bamflow stats</c>, run as a user runs it, against <c>samtools flagstat</c> byte for byte.</summary>
 public sealed class StatsCommandTests : IDisposable
 {
-    /// <summary>The benchmark BAM (made by perf/, not in ../shared): compared when present, skipped otherwise.</summary>
-    private const string BenchmarkBam = "/tmp/bench-data/bench-2000000.bam";
-
     private readonly string _dir = Directory.CreateTempSubdirectory("bamflow-stats-").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
@@ -48,17 +45,6 @@ public sealed class StatsCommandTests : IDisposable
             Assert.Empty(result.Stdout);
             Assert.Contains("bamflow: error:", result.Stderr, StringComparison.Ordinal);
         }
-    }
-
-    [Fact]
-    public void Stats_BenchmarkBam_PrintsExactlyWhatSamtoolsFlagstatPrints()
-    {
-        if (!File.Exists(BenchmarkBam))
-        {
-            Assert.Skip($"{BenchmarkBam} is absent (perf/ makes it)");
-        }
-
-        AssertSameAsSamtools(BenchmarkBam, "benchmark BAM");
     }
 
     [Fact]
