@@ -22,6 +22,8 @@ for n in $(seq 1 "$cores"); do
   add "bgzip -d -@$n" "bgzip -d -@$n -c $bam"
 done
 add "bamflow --sequential" "$bamflow convert $bam -o - -q --sequential"
+# Parquet (zstd, the default), to stdout like the IPC runs, at every thread count.
+for n in $(seq 1 "$cores"); do add "bamflow parquet --threads $n" "$bamflow convert $bam -o - --format parquet -q --threads $n"; done
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
   for name in "${!runs[@]}"; do
@@ -48,4 +50,15 @@ out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
   done
   read -r s1 _ <<< "$(stat_of "bamflow --threads 1")"
   if ((cores > 1)); then read -r s2 _ <<< "$(stat_of "bamflow --threads 2")"; awk -v a="$s1" -v b="$s2" 'BEGIN{printf "\nbamflow speed-up, 2 threads vs 1: %.2fx\n", a/b}'; fi
+  # Parquet: time against the Arrow IPC run at the same thread count (target <= 2), size against the input BAM
+  # (target <= 1.2; one more run, into a file, to measure it).
+  "$bamflow" convert "$bam" -o "$tmp/size.parquet" -q
+  echo
+  echo "| Parquet (zstd) | seconds | Arrow IPC seconds | time vs Arrow IPC | peak RSS MB | output MB | size vs input BAM |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for n in $(seq 1 "$cores"); do
+    read -r p kb <<< "$(stat_of "bamflow parquet --threads $n")"; read -r a _ <<< "$(stat_of "bamflow --threads $n")"
+    awk -v n="$n" -v p="$p" -v a="$a" -v kb="$kb" -v out="$(stat -c %s "$tmp/size.parquet")" -v inp="$(stat -c %s "$bam")" \
+      'BEGIN{printf "| `bamflow parquet --threads %d` | %.2f | %.2f | %.2f | %.0f | %.1f | %.2f |\n", n, p, a, p/a, kb/1024, out/1e6, out/inp}'
+  done
 } | tee "$out"

@@ -110,6 +110,27 @@ public sealed class ParquetCliTests : IDisposable
     }
 
     [Fact]
+    public void ReadmeDuckDbQueries_RunOnTheSample()
+    {
+        // The three queries of the README's Parquet section, as written there (the file name made absolute).
+        string output = Path.Combine(_dir, "sample.parquet");
+        Assert.Equal(0, BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", output, "-q").ExitCode);
+        string readme = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "README.md"));
+        string[] queries = [.. readme.Split("```sql\n")[1].Split("```")[0].Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+        Assert.Equal(3, queries.Length);
+        using var connection = ParquetSam.Open();
+
+        var perReference = ParquetSam.Query(connection, queries[0].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
+        var tags = ParquetSam.Query(connection, queries[1].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
+        var tagTypes = ParquetSam.Query(connection, queries[2].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
+
+        long mapped = ArrowSam.SamtoolsLines(Conversion.Fixture("sample.bam")).Count(l => (int.Parse(l.Fields.Split('\t')[1], System.Globalization.CultureInfo.InvariantCulture) & 4) == 0);
+        Assert.Equal(mapped, perReference.Sum(r => System.Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(5, tags.Count);
+        Assert.StartsWith("{\"", Assert.Single(tagTypes)[0] as string, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Help_Convert_DocumentsParquet()
     {
         var result = BamflowCli.Run("convert", "--help");
