@@ -24,6 +24,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     public const string TagTypesKey = "sam.tag_types";
 
     private readonly ParquetSinkOptions _options = options ?? new ParquetSinkOptions();
+    private readonly RecordingStream _stream = new(stream);
     private readonly Dictionary<IArrowArray, IArrowArray> _managedDictionaries = new(ReferenceEqualityComparer.Instance);
     private FileWriter? _writer;
     private bool _closed;
@@ -50,7 +51,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
             .StoreSchema()
             .UseThreads(_options.UseThreads)
             .Build();
-        _writer = new FileWriter(stream, stored, properties, arrowProperties, leaveOpen);
+        _writer = new FileWriter(_stream, stored, properties, arrowProperties, leaveOpen: true);
         return Task.CompletedTask;
     }
 
@@ -59,7 +60,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     {
         ArgumentNullException.ThrowIfNull(batch);
         cancellationToken.ThrowIfCancellationRequested();
-        Writer.WriteBufferedRecordBatch(WithManagedDictionaries(batch));
+        Native(() => Writer.WriteBufferedRecordBatch(WithManagedDictionaries(batch)));
         return Task.CompletedTask;
     }
 
@@ -67,7 +68,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        Writer.Close(); // the last row group and the footer
+        Native(Writer.Close); // the last row group and the footer
         _closed = true;
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -78,6 +79,11 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         // After a failure the file is incomplete (no footer); the output target deletes it.
         _writer?.Dispose();
         _writer = null;
+        if (!leaveOpen)
+        {
+            stream.Dispose();
+        }
+
         return ValueTask.CompletedTask;
     }
 
@@ -139,6 +145,20 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         [.. data.Buffers.Select(b => b.IsEmpty ? ArrowBuffer.Empty : new ArrowBuffer(b.Span.ToArray()))],
         data.Children?.Select(ManagedCopy),
         data.Dictionary is null ? null : ManagedCopy(data.Dictionary));
+
+    /// <summary>Runs a writer call; a failure that began as the stream's own exception is rethrown as that exception.</summary>
+    private void Native(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (ParquetException)
+        {
+            _stream.ThrowIfFailed();
+            throw;
+        }
+    }
 
     private FileWriter Writer => _closed || _writer is null ? throw new InvalidOperationException("the sink is not started, or already complete") : _writer;
 

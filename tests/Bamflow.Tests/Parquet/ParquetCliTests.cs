@@ -131,6 +131,16 @@ public sealed class ParquetCliTests : IDisposable
     }
 
     [Fact]
+    public void Convert_DiskFull_ExitsOneWithTheSystemsMessage()
+    {
+        var result = BamflowCli.Run("convert", SharedData.CorpusPath("hts-specs__level-9.bam"), "-o", "/dev/full", "--format", "parquet", "-q");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("bamflow: error: No space left on device", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Help_Convert_DocumentsParquet()
     {
         var result = BamflowCli.Run("convert", "--help");
