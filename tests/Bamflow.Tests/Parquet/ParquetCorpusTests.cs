@@ -64,6 +64,33 @@ public sealed class ParquetCorpusTests : IDisposable
     }
 
     [Fact]
+    public async Task ArrowReader_GetsBackDictionaryTypesFieldMetadataAndEveryRow()
+    {
+        // The stored Arrow schema (ARROW:schema): an Arrow reader of Parquet (Arrow C++'s, through ParquetSharp,
+        // as pyarrow and polars use it) restores the dictionary columns and the tag children's sam.type.
+        string path = SharedData.CorpusPath("samtools__test_input_1_d.bam");
+        string output = Path.Combine(_dir, "arrow.parquet");
+        ParquetSam.Convert(path, output, new ConversionOptions { BatchSize = 5 }, sink: new ParquetSinkOptions { RowGroupSize = 4 });
+
+        using var reader = new ParquetSharp.Arrow.FileReader(output);
+        using Apache.Arrow.Ipc.IArrowArrayStream stream = reader.GetRecordBatchReader();
+        var batches = new List<Apache.Arrow.RecordBatch>();
+        while (await stream.ReadNextRecordBatchAsync(TestContext.Current.CancellationToken) is { } batch)
+        {
+            batches.Add(batch);
+        }
+
+        Apache.Arrow.Schema schema = reader.Schema;
+        Assert.IsType<Apache.Arrow.Types.DictionaryType>(schema.GetFieldByName(BamColumns.RName).DataType);
+        Assert.IsType<Apache.Arrow.Types.DictionaryType>(schema.GetFieldByName(BamColumns.RNext).DataType);
+        var tags = (Apache.Arrow.Types.StructType)schema.GetFieldByName(BamColumns.Tags).DataType;
+        Assert.Equal("mixed", tags.GetFieldByName("FI", StringComparer.Ordinal).Metadata[BamColumns.SamTypeKey]);
+        Assert.Equal(ParquetSam.TagTypes(output).Keys, tags.Fields.Select(f => f.Name));
+        Assert.All(tags.Fields, f => Assert.Equal(ParquetSam.TagTypes(output)[f.Name], f.Metadata[BamColumns.SamTypeKey]));
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(batches).ToList(), "Arrow reader of the Parquet file");
+    }
+
+    [Fact]
     public void Metadata_TagTypes_NameEveryTagChildWithItsSamType()
     {
         // Float, string, B:C and B:c arrays, integers: a modified-base file.
