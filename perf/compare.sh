@@ -36,6 +36,8 @@ done
 cmp -s <("$bamflow" stats "$bam") <(samtools flagstat "$bam") && cmp -s <("$bamflow" stats --json "$bam") <(samtools flagstat -O json "$bam") \
   || { echo "compare.sh: bamflow stats and samtools flagstat disagree on $bam" >&2; exit 1; }
 add "bamflow --sequential" "$bamflow convert $bam -o - --quiet --sequential"
+# Parquet (zstd, the default), to stdout like the IPC runs, at every thread count.
+for n in $(seq 1 "$cores"); do add "bamflow parquet --threads $n" "$bamflow convert $bam -o - --format parquet --quiet --threads $n"; done
 for ((r = 0; r < reps; r++)); do                       # interleaved: noise hits every tool alike
   for name in "${!runs[@]}"; do
     /usr/bin/time -f '%e %M' -o "$tmp/t" bash -c "${runs[$name]} > /dev/null"
@@ -62,6 +64,20 @@ out=$here/out/compare-$(date +%Y%m%d-%H%M%S).md
   done
   read -r s1 _ <<< "$(stat_of "bamflow --threads 1")"
   if ((cores > 1)); then read -r s2 _ <<< "$(stat_of "bamflow --threads 2")"; awk -v a="$s1" -v b="$s2" 'BEGIN{printf "\nbamflow speed-up, 2 threads vs 1: %.2fx\n", a/b}'; fi
+  # Parquet: time against the Arrow IPC run at the same thread count (target <= 2; medians, and the fastest of
+  # each, which a shared machine disturbs least), size against the input BAM (target <= 1.2; one more run, into
+  # a file, to measure it).
+  "$bamflow" convert "$bam" -o "$tmp/size.parquet" --quiet
+  best_of() { cut -d' ' -f1 "$tmp/$(echo "$1" | tr ' /@' '___')" | sort -n | head -1; }
+  echo
+  echo "| Parquet (zstd) | seconds | Arrow IPC seconds | time vs Arrow IPC | fastest vs fastest | peak RSS MB | output MB | size vs input BAM |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for n in $(seq 1 "$cores"); do
+    read -r p kb <<< "$(stat_of "bamflow parquet --threads $n")"; read -r a _ <<< "$(stat_of "bamflow --threads $n")"
+    awk -v n="$n" -v p="$p" -v a="$a" -v bp="$(best_of "bamflow parquet --threads $n")" -v ba="$(best_of "bamflow --threads $n")" -v kb="$kb" \
+      -v out="$(stat -c %s "$tmp/size.parquet")" -v inp="$(stat -c %s "$bam")" \
+      'BEGIN{printf "| `bamflow parquet --threads %d` | %.2f | %.2f | %.2f | %.2f | %.0f | %.1f | %.2f |\n", n, p, a, p/a, bp/ba, kb/1024, out/1e6, out/inp}'
+  done
 } | tee "$out"
 
 # Memory must not grow with the input: the same run on five copies of the file (samtools cat), once.

@@ -10,7 +10,7 @@ internal static class Commands
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("bamflow: convert BAM files to Apache Arrow, every field as samtools view shows it, on every core.");
+        var root = new RootCommand("bamflow: convert BAM files to Apache Arrow or Parquet, every field as samtools view shows it, on every core.");
         root.Add(ConvertCommand.Create());
         root.Add(SchemaCommand.Create());
         root.Add(StatsCommand.Create());

@@ -5,6 +5,7 @@ using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;
+using Bamflow.Parquet;
 using Microsoft.Extensions.Logging;
 
 namespace Bamflow.Cli;
@@ -17,15 +18,15 @@ internal static partial class ConvertCommand
         var input = Commands.Input();
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Where to write: a file ('.arrow'/'.feather' = IPC file, '.arrows' = IPC stream), or '-' for an IPC stream on stdout. Default: the input name with '.arrow'.",
+            Description = "Where to write: a file ('.arrow'/'.feather' = IPC file, '.arrows' = IPC stream, '.parquet' = Parquet), or '-' for stdout (an IPC stream, or Parquet with --format parquet). Default: the input name with '.arrow' ('.parquet' with --format parquet).",
             HelpName = "FILE",
         };
         var format = new Option<string>("--format")
         {
-            Description = "arrow (IPC file) or arrow-stream (IPC stream). Default: from the output's extension.",
-            HelpName = "arrow|arrow-stream",
+            Description = "arrow (IPC file), arrow-stream (IPC stream) or parquet. Default: from the output's extension.",
+            HelpName = "arrow|arrow-stream|parquet",
         };
-        format.AcceptOnlyFromAmong("arrow", "arrow-stream");
+        format.AcceptOnlyFromAmong("arrow", "arrow-stream", "parquet");
         var threads = new Option<int>("--threads", "-@")
         {
             Description = "Cores to use: inflate, chunking, conversion and writing share N worker threads. Default: every core.",
@@ -34,7 +35,7 @@ internal static partial class ConvertCommand
         };
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = "Records per Arrow record batch (a batch also ends at 16 MiB of BAM data, about 45,000 short reads).",
+            Description = "Records per Arrow record batch (a batch also ends at 16 MiB of BAM data, about 45,000 short reads). Parquet row groups are sized separately (--row-group-size).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };
@@ -45,11 +46,16 @@ internal static partial class ConvertCommand
         var noQual = Commands.NoQual();
         var compression = new Option<string>("--compression")
         {
-            Description = "Arrow IPC body compression. 'none' is readable by every Arrow implementation.",
-            DefaultValueFactory = _ => "none",
-            HelpName = "none|lz4|zstd",
+            Description = "Arrow IPC: body compression none (default, readable by every Arrow implementation), lz4 or zstd. "
+                + "Parquet: page compression zstd (default), snappy or none.",
+            HelpName = "none|lz4|zstd|snappy",
         };
-        compression.AcceptOnlyFromAmong("none", "lz4", "zstd");
+        compression.AcceptOnlyFromAmong("none", "lz4", "zstd", "snappy");
+        var rowGroupSize = new Option<int?>("--row-group-size")
+        {
+            Description = $"Parquet only: rows per row group. Default: {ParquetSinkOptions.DefaultRowGroupSize:N0}.",
+            HelpName = "N",
+        };
         var sequential = new Option<bool>("--sequential") { Description = "Run the single-threaded baseline path (no parallel blocks)." };
         var inflater = Commands.Inflater();
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
@@ -57,9 +63,9 @@ internal static partial class ConvertCommand
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
         var stats = new Option<bool>("--stats") { Description = "After the summary, print each stage's items, busy time and utilisation, the reader's wait on backpressure and peak memory." };
 
-        var command = new Command("convert", "Convert a BAM file to Apache Arrow IPC.")
+        var command = new Command("convert", "Convert a BAM file to Apache Arrow IPC or Parquet.")
         {
-            input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, sequential, inflater, quiet, verbose, summaryJson,
+            input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, rowGroupSize, sequential, inflater, quiet, verbose, summaryJson,
         };
         command.Add(stats);
         var filters = new FilterOptions();
@@ -106,9 +112,10 @@ internal static partial class ConvertCommand
                 return options;
             });
             string inputPath = parse.GetValue(input)!;
-            string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath);
-            ArrowIpcFormat ipcFormat = ResolveFormat(parse.GetValue(format), outputPath);
-            IpcCompression ipcCompression = Enum.Parse<IpcCompression>(parse.GetValue(compression)!, ignoreCase: true);
+            string? formatName = parse.GetValue(format);
+            string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
+            OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
+            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize));
             bool isQuiet = parse.GetValue(quiet);
 
             using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
@@ -129,7 +136,7 @@ internal static partial class ConvertCommand
             ConversionSummary summary;
             await using (var reporter = new ProgressReporter(progress, logger, enabled: !isQuiet))
             {
-                await using var sink = new ArrowIpcSink(target.Stream, ipcFormat, ipcCompression);
+                await using IRecordBatchSink sink = createSink(target.Stream);
                 summary = await engine.RunAsync(plan, sink, progress, cancellationToken);
             }
 
@@ -147,36 +154,85 @@ internal static partial class ConvertCommand
 
             if (parse.GetValue(summaryJson) is { } jsonPath)
             {
-                WriteSummaryJson(jsonPath, inputPath, outputPath, ipcFormat, summary, target.BytesWritten, inflaterInstance.Name);
+                WriteSummaryJson(jsonPath, inputPath, outputPath, outputFormat, summary, target.BytesWritten, inflaterInstance.Name);
             }
 
             return ExitCodes.Success;
         }
     }
 
-    private static string DefaultOutput(string input)
+    private static string DefaultOutput(string input, string? format)
     {
         if (input == "-")
         {
             throw new UsageException("reading standard input needs -o (use '-o -' to write an IPC stream to stdout)");
         }
 
-        return Path.ChangeExtension(input, ".arrow");
+        return Path.ChangeExtension(input, format == "parquet" ? ".parquet" : ".arrow");
     }
 
-    private static ArrowIpcFormat ResolveFormat(string? format, string output) => format switch
+    /// <summary>What convert writes.</summary>
+    private enum OutputFormat
+    {
+        Arrow,
+        ArrowStream,
+        Parquet,
+    }
+
+    private delegate IRecordBatchSink SinkFactory(Stream stream);
+
+    private static OutputFormat ResolveFormat(string? format, string output) => format switch
     {
         "arrow" when output == "-" => throw new UsageException("the IPC file format needs a file; stdout ('-o -') gets the IPC stream format (--format arrow-stream)"),
-        "arrow" => ArrowIpcFormat.File,
-        "arrow-stream" => ArrowIpcFormat.Stream,
-        _ when output == "-" => ArrowIpcFormat.Stream,
+        "arrow" => OutputFormat.Arrow,
+        "arrow-stream" => OutputFormat.ArrowStream,
+        "parquet" => OutputFormat.Parquet,
+        _ when output == "-" => OutputFormat.ArrowStream,
         _ => Path.GetExtension(output).ToLowerInvariant() switch
         {
-            ".arrows" => ArrowIpcFormat.Stream,
-            ".parquet" => throw new UsageException("Parquet output is not available yet; write .arrow"),
-            _ => ArrowIpcFormat.File,
+            ".arrows" => OutputFormat.ArrowStream,
+            ".parquet" => OutputFormat.Parquet,
+            _ => OutputFormat.Arrow,
         },
     };
+
+    /// <summary>The sink for <paramref name="format"/>, after checking that the compression and row-group options apply to it.</summary>
+    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize)
+    {
+        if (format != OutputFormat.Parquet)
+        {
+            if (rowGroupSize is not null)
+            {
+                throw new UsageException("--row-group-size applies to Parquet output only");
+            }
+
+            if (compression == "snappy")
+            {
+                throw new UsageException("--compression snappy applies to Parquet only; Arrow IPC takes none, lz4 or zstd");
+            }
+
+            var ipcFormat = format == OutputFormat.Arrow ? ArrowIpcFormat.File : ArrowIpcFormat.Stream;
+            var ipcCompression = Enum.Parse<IpcCompression>(compression ?? "none", ignoreCase: true);
+            return stream => new ArrowIpcSink(stream, ipcFormat, ipcCompression);
+        }
+
+        if (compression == "lz4")
+        {
+            throw new UsageException("--compression lz4 applies to Arrow IPC only; Parquet takes zstd, snappy or none");
+        }
+
+        var options = UsageException.Check(() =>
+        {
+            var parquet = new ParquetSinkOptions
+            {
+                Compression = Enum.Parse<ParquetCompression>(compression ?? "zstd", ignoreCase: true),
+                RowGroupSize = rowGroupSize ?? ParquetSinkOptions.DefaultRowGroupSize,
+            };
+            parquet.Validate();
+            return parquet;
+        });
+        return stream => new ParquetSink(stream, options);
+    }
 
     private static string Size(long bytes) => bytes switch
     {
@@ -186,7 +242,7 @@ internal static partial class ConvertCommand
         _ => $"{bytes} B",
     };
 
-    private static void WriteSummaryJson(string path, string input, string output, ArrowIpcFormat format, ConversionSummary summary, long outputBytes, string inflater)
+    private static void WriteSummaryJson(string path, string input, string output, OutputFormat format, ConversionSummary summary, long outputBytes, string inflater)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -194,7 +250,12 @@ internal static partial class ConvertCommand
             json.WriteStartObject();
             json.WriteString("input", input);
             json.WriteString("output", output);
-            json.WriteString("format", format == ArrowIpcFormat.File ? "arrow" : "arrow-stream");
+            json.WriteString("format", format switch
+            {
+                OutputFormat.Arrow => "arrow",
+                OutputFormat.ArrowStream => "arrow-stream",
+                _ => "parquet",
+            });
             json.WriteNumber("records", summary.Records);
             json.WriteNumber("records_read", summary.RecordsRead);
             json.WriteNumber("batches", summary.Batches);

@@ -1,0 +1,55 @@
+namespace Bamflow.Parquet;
+
+/// <summary>Parquet page compression.</summary>
+public enum ParquetCompression
+{
+    /// <summary>Uncompressed pages.</summary>
+    None,
+    /// <summary>Snappy: fast, larger files.</summary>
+    Snappy,
+    /// <summary>Zstandard (the default): about as fast to read, much smaller.</summary>
+    Zstd,
+}
+
+/// <summary>How <see cref="ParquetSink"/> writes. Immutable once handed over.</summary>
+public sealed record ParquetSinkOptions
+{
+    /// <summary>
+    /// The default rows per row group: ten of the pipeline's default batches, so row groups are batch-aligned,
+    /// about the size Arrow C++ itself defaults to (1 Mi rows), and a reader can still skip work per group.
+    /// </summary>
+    public const int DefaultRowGroupSize = 1_000_000;
+
+    /// <summary>The default zstd level (Arrow C++'s default, 1: the best speed for its size on BAM columns).</summary>
+    public const int DefaultZstdLevel = 1;
+
+    /// <summary>Page compression. Default zstd.</summary>
+    public ParquetCompression Compression { get; init; } = ParquetCompression.Zstd;
+
+    /// <summary>Rows per row group (a batch larger than what is left of a group is split across groups).</summary>
+    public int RowGroupSize { get; init; } = DefaultRowGroupSize;
+
+    /// <summary>
+    /// Columns (Parquet column paths, e.g. <c>rname</c>, <c>tags.RG</c>) that get dictionary encoding; every other
+    /// column is written plain, where a dictionary would only cost time before falling back. Default: the reference
+    /// names and the read group, the columns with few distinct values repeated on every row.
+    /// </summary>
+    public IReadOnlyList<string> DictionaryColumns { get; init; } = ["rname", "rnext", "tags.RG"];
+
+    /// <summary>Encode columns in parallel on Arrow C++'s thread pool. Default true.</summary>
+    public bool UseThreads { get; init; } = true;
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
+    public void Validate()
+    {
+        if (RowGroupSize < 1)
+        {
+            throw new ArgumentException($"row group size must be at least 1 (got {RowGroupSize})", nameof(RowGroupSize));
+        }
+
+        if (!Enum.IsDefined(Compression))
+        {
+            throw new ArgumentException($"unknown Parquet compression {Compression}", nameof(Compression));
+        }
+    }
+}
