@@ -79,12 +79,36 @@ public sealed partial class BamReader : IDisposable
     public bool TryRead(out BamRecord record)
     {
         VirtualPosition position = _bgzf.Position;
+        if (!TryReadBytes(out ReadOnlySpan<byte> data))
+        {
+            record = default;
+            return false;
+        }
+
+        BamRecordError error = BamRecord.TryCreate(data, _referenceCount, out record);
+        if (error != BamRecordError.None)
+        {
+            throw BamRecordFormatException.Invalid(error, data, _referenceCount, FileName, RecordCount - 1, position);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the next record's bytes (after its block_size) without looking inside them: only the framing is
+    /// checked, so a record whose fields are invalid can still be stepped over. Valid until the next call.
+    /// Returns false at the end of the file.
+    /// </summary>
+    /// <exception cref="BamFormatException">The framing or the BGZF block is malformed, or the file ends inside the record.</exception>
+    public bool TryReadBytes(out ReadOnlySpan<byte> data)
+    {
+        VirtualPosition position = _bgzf.Position;
         Span<byte> sizeBytes = stackalloc byte[4];
         int got = _bgzf.Read(sizeBytes);
         if (got == 0)
         {
             ReportEnd();
-            record = default;
+            data = default;
             return false;
         }
 
@@ -99,13 +123,7 @@ public sealed partial class BamReader : IDisposable
             throw RecordError(BamRecordError.BlockSizeTooSmall, position, $"block_size {blockSize} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name");
         }
 
-        ReadOnlySpan<byte> data = ReadBlock(blockSize, position);
-        BamRecordError error = BamRecord.TryCreate(data, _referenceCount, out record);
-        if (error != BamRecordError.None)
-        {
-            throw BamRecordFormatException.Invalid(error, data, _referenceCount, FileName, RecordCount, position);
-        }
-
+        data = ReadBlock(blockSize, position);
         RecordCount++;
         return true;
     }

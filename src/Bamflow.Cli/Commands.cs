@@ -47,6 +47,14 @@ internal static class Commands
         DefaultValueFactory = _ => BgzfInflaterKind.Auto,
     };
 
+    public static Option<string> Validation() => new("--validation")
+    {
+        Description = "strict (default): the first invalid record stops the run. lenient: an invalid record is skipped with a warning "
+            + "and counted (like htsjdk's LENIENT); damage that loses the record framing (a corrupt or truncated block) still stops it.",
+        DefaultValueFactory = _ => "strict",
+        HelpName = "strict|lenient",
+    };
+
     /// <summary>Builds conversion options from the shared options; throws <see cref="ArgumentException"/> on bad values.</summary>
     public static ConversionOptions BuildConversionOptions(ParseResult parse, Option<string> tags, Option<int> tagScan, Option<bool> noSeq, Option<bool> noQual, int batchSize = ConversionOptions.DefaultBatchSize)
     {

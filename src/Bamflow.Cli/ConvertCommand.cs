@@ -68,6 +68,9 @@ internal static partial class ConvertCommand
             input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, rowGroupSize, sequential, inflater, quiet, verbose, summaryJson,
         };
         command.Add(stats);
+        var validation = Commands.Validation();
+        validation.AcceptOnlyFromAmong("strict", "lenient");
+        command.Add(validation);
         var filters = new FilterOptions();
         foreach (Option option in filters.All)
         {
@@ -107,6 +110,7 @@ internal static partial class ConvertCommand
                     Limit = parse.GetValue(limit),
                     Sequential = parse.GetValue(sequential),
                     Inflater = parse.GetValue(inflater),
+                    Validation = parse.GetValue(validation) == "lenient" ? ValidationMode.Lenient : ValidationMode.Strict,
                 };
                 options.Validate();
                 return options;
@@ -144,7 +148,7 @@ internal static partial class ConvertCommand
             if (!isQuiet)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bamflow: {summary.Records:N0} records{(summary.RecordsRead != summary.Records ? $" (of {summary.RecordsRead:N0} read; the filters dropped the rest)" : "")}, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
+                    $"bamflow: {summary.Records:N0} records{Dropped(summary)}, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
             }
 
             if (parse.GetValue(stats))
@@ -159,6 +163,18 @@ internal static partial class ConvertCommand
 
             return ExitCodes.Success;
         }
+    }
+
+    /// <summary>" (of N read: S invalid skipped, F filtered out)", or nothing when every record read was written.</summary>
+    private static string Dropped(ConversionSummary summary)
+    {
+        long filtered = summary.RecordsRead - summary.RecordsSkipped - summary.Records;
+        string[] parts =
+        [
+            .. summary.RecordsSkipped > 0 ? [string.Create(CultureInfo.InvariantCulture, $"{summary.RecordsSkipped:N0} invalid skipped")] : Array.Empty<string>(),
+            .. filtered > 0 ? [string.Create(CultureInfo.InvariantCulture, $"{filtered:N0} filtered out")] : Array.Empty<string>(),
+        ];
+        return parts.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" (of {summary.RecordsRead:N0} read: {string.Join(", ", parts)})");
     }
 
     private static string DefaultOutput(string input, string? format)
@@ -258,6 +274,7 @@ internal static partial class ConvertCommand
             });
             json.WriteNumber("records", summary.Records);
             json.WriteNumber("records_read", summary.RecordsRead);
+            json.WriteNumber("records_skipped", summary.RecordsSkipped);
             json.WriteNumber("batches", summary.Batches);
             json.WriteNumber("seconds", Math.Round(summary.Elapsed.TotalSeconds, 3));
             json.WriteNumber("records_per_second", Math.Round(summary.RecordsPerSecond));

@@ -95,12 +95,13 @@ public sealed partial class BamArrowPipeline
 
         // Every block of the run shares one scheduler of Threads workers: --threads is the number of cores the
         // conversion uses, whatever stage (inflate, chunk, convert, write) needs them at the moment.
+        bool lenient = _pipeline.Validation == ValidationMode.Lenient;
         TaskScheduler scheduler = _pipeline.Sequential
             ? TaskScheduler.Default
             : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
-            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit))
-            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, faults);
+            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient))
+            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient, faults);
         var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {
@@ -168,10 +169,11 @@ public sealed partial class BamArrowPipeline
         progress ??= new ConversionProgress();
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
         int workers = _pipeline.Sequential ? 1 : _pipeline.Threads;
-        var clocks = new RunClocks(
+        var clocks = new RunTally(
             [.. _stages.Select(stage => stage.Process is null ? null : new StageClock(stage.Name, workers))],
             new StageClock("convert", workers),
-            new StageClock("write", 1));
+            new StageClock("write", 1),
+            _logger);
         ColumnBufferPool pool = sink is { ReleasesBatchMemory: true } ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
         if (sink is not null)
         {
@@ -188,6 +190,7 @@ public sealed partial class BamArrowPipeline
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(plan.StartedAt);
+        clocks.ReportRest();
         bool missingEof = plan.Source.MissingEofMarker;
         if (missingEof && !_pipeline.Sequential)
         {
@@ -199,6 +202,7 @@ public sealed partial class BamArrowPipeline
             _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
         {
             RecordsRead = plan.Source.RecordsRead,
+            RecordsSkipped = clocks.Skipped,
             Stages = [.. plan.Source.Clocks.Concat(clocks.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [clocks.Convert, clocks.Write]).Select(c => c.Snapshot(elapsed))],
             PeakManagedBytes = Math.Max(clocks.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
@@ -208,7 +212,7 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
-    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunClocks clocks)
+    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally clocks)
     {
         var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
@@ -231,11 +235,11 @@ public sealed partial class BamArrowPipeline
                         progress.OnWritten(chunk.KeptCount);
                     }
 
-                    chunk.Release();
+                    clocks.Finish(chunk);
                     continue;
                 }
 
-                RecordBatch batch = clocks.Convert.Time(() => Convert(chunk, builder));
+                RecordBatch batch = clocks.Convert.Time(() => Convert(chunk, builder, clocks));
                 long writeStart = Stopwatch.GetTimestamp();
                 clocks.SamplePeakManaged();
                 await sink.WriteAsync(batch, token).ConfigureAwait(false);
@@ -256,7 +260,7 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunClocks clocks)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally clocks)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
@@ -307,7 +311,7 @@ public sealed partial class BamArrowPipeline
                     records += chunk.KeptCount;
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     progress.OnWritten(chunk.KeptCount);
-                    chunk.Release();
+                    clocks.Finish(chunk);
                 },
                 single);
             blocks.Add(end);
@@ -320,7 +324,7 @@ public sealed partial class BamArrowPipeline
                     RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
                     try
                     {
-                        return clocks.Convert.Time(() => Convert(chunk, builder));
+                        return clocks.Convert.Time(() => Convert(chunk, builder, clocks));
                     }
                     finally
                     {
@@ -399,7 +403,7 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder)
+    private static RecordBatch Convert(RecordChunk chunk, RecordBatchBuilder builder, RunTally tally)
     {
         try
         {
@@ -408,7 +412,7 @@ public sealed partial class BamArrowPipeline
         }
         finally
         {
-            chunk.Release();
+            tally.Finish(chunk);
         }
     }
 
@@ -426,10 +430,40 @@ public sealed partial class BamArrowPipeline
         }
     }
 
-    /// <summary>The clocks of a run's own stages (null for a user block: the engine cannot time inside it).</summary>
-    private sealed class RunClocks(StageClock?[] stages, StageClock convert, StageClock write)
+    /// <summary>
+    /// A run's bookkeeping: the clocks of its own stages (null for a user block: the engine cannot time inside
+    /// it), the peak managed heap, and the invalid records skipped under lenient validation.
+    /// </summary>
+    private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, ILogger logger)
     {
+        private const int SkipWarnings = 20;   // then one line at the end for the rest
         private long _peakManaged;
+        private long _skipped;
+
+        public long Skipped => Interlocked.Read(ref _skipped);
+
+        /// <summary>Warns about and counts the records <paramref name="chunk"/> skipped, then frees it.</summary>
+        public void Finish(RecordChunk chunk)
+        {
+            foreach (BamRecordFormatException skipped in chunk.Skipped)
+            {
+                if (Interlocked.Increment(ref _skipped) <= SkipWarnings)
+                {
+                    LogSkipped(logger, skipped.Message);
+                }
+            }
+
+            chunk.Release();
+        }
+
+        /// <summary>Says how many skipped records were not warned about one by one.</summary>
+        public void ReportRest()
+        {
+            if (Skipped > SkipWarnings)
+            {
+                LogMoreSkipped(logger, Skipped - SkipWarnings, Skipped);
+            }
+        }
 
         public StageClock?[] Stages => stages;
 
@@ -465,6 +499,12 @@ public sealed partial class BamArrowPipeline
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Converted {Records} records into {Batches} batches in {Seconds:F2} s")]
     private static partial void LogFinished(ILogger logger, long records, long batches, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "skipped an invalid record (lenient validation): {Reason}")]
+    private static partial void LogSkipped(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "skipped {More} more invalid records (lenient validation), {Total} in all")]
+    private static partial void LogMoreSkipped(ILogger logger, long more, long total);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: EOF marker is absent. The input is probably truncated")]
     private static partial void LogMissingEof(ILogger logger, string file);

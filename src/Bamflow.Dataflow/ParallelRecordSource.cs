@@ -18,6 +18,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly BgzfRemainder _remainder;
     private readonly FirstFault _faults;
     private readonly int _referenceCount;
+    private readonly bool _lenient;
     private readonly string? _fileName;
     private readonly BgzfInflaterKind _inflaterKind;
     private readonly int _maxRecords;
@@ -50,10 +51,11 @@ internal sealed class ParallelRecordSource : IChunkSource
     private bool _lastFrameWasEofMarker;
     private bool _reachedEnd;
 
-    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, FirstFault faults)
+    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, FirstFault faults)
     {
         _remainder = remainder;
         _referenceCount = referenceCount;
+        _lenient = lenient;
         _fileName = fileName;
         _inflaterKind = inflater;
         _maxRecords = maxRecords;
@@ -241,6 +243,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                     // Size a new chunk like the last full one, so its buffer does not grow by doubling.
                     _current ??= new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _referenceCount, _fileName)
                     {
+                        Lenient = _lenient,
                         FirstRecordIndex = _recordsCut,
                         Sequence = _sequence++,
                     };

@@ -1,5 +1,19 @@
 namespace Bamflow.Dataflow;
 
+/// <summary>How strictly records are checked, as htsjdk's validation stringency.</summary>
+public enum ValidationMode
+{
+    /// <summary>The first invalid record stops the run with a <see cref="Bamflow.Bam.BamRecordFormatException"/>.</summary>
+    Strict,
+
+    /// <summary>
+    /// An invalid record whose framing (block_size) is intact is skipped with a warning and counted
+    /// (<see cref="ConversionSummary.RecordsSkipped"/>); damage that loses the framing (a corrupt or truncated
+    /// BGZF block, a block_size too small) still stops the run, because nothing after it can be trusted.
+    /// </summary>
+    Lenient,
+}
+
 /// <summary>How the engine runs. Immutable once handed over.</summary>
 public sealed record PipelineOptions
 {
@@ -23,6 +37,9 @@ public sealed record PipelineOptions
 
     /// <summary>Convert only the first this-many records.</summary>
     public long? Limit { get; init; }
+
+    /// <summary>What an invalid record does to the run (default <see cref="ValidationMode.Strict"/>).</summary>
+    public ValidationMode Validation { get; init; } = ValidationMode.Strict;
 
     /// <summary>Run on one thread with no parallel blocks (the baseline).</summary>
     public bool Sequential { get; init; }
@@ -129,6 +146,9 @@ public sealed record ConversionSummary(
 {
     /// <summary>Records read from the input (before any filter).</summary>
     public long RecordsRead { get; init; }
+
+    /// <summary>Invalid records skipped (only with <see cref="ValidationMode.Lenient"/>).</summary>
+    public long RecordsSkipped { get; init; }
 
     /// <summary>
     /// Each stage's items, busy time and utilisation, from reading to writing (a block added with

@@ -21,6 +21,7 @@ public sealed class RecordChunk
     private byte[] _data;
     private ulong[] _positions;
     private ulong[]? _dropped;    // bit per record, set when a filter drops it
+    private List<BamRecordFormatException>? _skipped;
 
     internal RecordChunk(ColumnBufferPool buffers, int capacity, int referenceCount, string? fileName)
     {
@@ -54,6 +55,12 @@ public sealed class RecordChunk
 
     /// <summary>The input's name, for error messages.</summary>
     public string? FileName { get; }
+
+    /// <summary>Whether an invalid record is dropped (and noted in <see cref="Skipped"/>) instead of thrown.</summary>
+    public bool Lenient { get; init; }
+
+    /// <summary>The invalid records dropped so far (lenient validation only).</summary>
+    public IReadOnlyList<BamRecordFormatException> Skipped => _skipped ?? (IReadOnlyList<BamRecordFormatException>)[];
 
     /// <summary>Zero-based index in the file of the first record.</summary>
     public long FirstRecordIndex { get; internal set; }
@@ -121,6 +128,7 @@ public sealed class RecordChunk
         _data = [];
         _positions = [];
         _dropped = null;
+        _skipped = null;
         Length = 0;
         Count = 0;
         DroppedCount = 0;
@@ -141,11 +149,9 @@ public sealed class RecordChunk
         for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
-            if (!IsDropped(i) && !keep(Validate(data.Slice(offset + 4, size), i)))
+            if (!IsDropped(i) && TryValidate(data.Slice(offset + 4, size), i, out BamRecord record) && !keep(record))
             {
-                _dropped ??= RentCleared((Count + 63) >> 6);
-                _dropped[i >> 6] |= 1UL << i;
-                DroppedCount++;
+                Drop(i);
             }
 
             offset += 4 + size;
@@ -162,24 +168,40 @@ public sealed class RecordChunk
         for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
-            if (_dropped is null || !IsDropped(i))
+            if ((_dropped is null || !IsDropped(i)) && TryValidate(data.Slice(offset + 4, size), i, out BamRecord record))
             {
-                action(Validate(data.Slice(offset + 4, size), i), state);
+                action(record, state);
             }
 
             offset += 4 + size;
         }
     }
 
-    private BamRecord Validate(ReadOnlySpan<byte> bytes, int index)
+    /// <summary>Validates a record: true if valid; an invalid one throws, or (lenient) is dropped and noted.</summary>
+    private bool TryValidate(ReadOnlySpan<byte> bytes, int index, out BamRecord record)
     {
-        BamRecordError error = BamRecord.TryCreate(bytes, ReferenceCount, out BamRecord record);
-        if (error != BamRecordError.None)
+        BamRecordError error = BamRecord.TryCreate(bytes, ReferenceCount, out record);
+        if (error == BamRecordError.None)
         {
-            throw BamRecordFormatException.Invalid(error, bytes, ReferenceCount, FileName, FirstRecordIndex + index, PositionOf(index));
+            return true;
         }
 
-        return record;
+        var exception = BamRecordFormatException.Invalid(error, bytes, ReferenceCount, FileName, FirstRecordIndex + index, PositionOf(index));
+        if (!Lenient)
+        {
+            throw exception;
+        }
+
+        (_skipped ??= []).Add(exception);
+        Drop(index);
+        return false;
+    }
+
+    private void Drop(int index)
+    {
+        _dropped ??= RentCleared((Count + 63) >> 6);
+        _dropped[index >> 6] |= 1UL << index;
+        DroppedCount++;
     }
 
     private static ulong[] RentCleared(int length)

@@ -14,6 +14,7 @@ public sealed class RecordChunker
     private readonly int _maxBytes;
     private readonly long _limit;
     private readonly ColumnBufferPool _buffers = ColumnBufferPool.CreatePooling();
+    private readonly bool _lenient;
     private long _sequence;
 
     /// <summary>Creates a chunker over <paramref name="reader"/>.</summary>
@@ -21,8 +22,10 @@ public sealed class RecordChunker
     /// <param name="maxRecords">Records per chunk at most.</param>
     /// <param name="maxBytes">A chunk ends once its bytes reach this budget (a single larger record still gets a chunk).</param>
     /// <param name="limit">Stop after this many records in total; null for all.</param>
-    public RecordChunker(BamReader reader, int maxRecords, int maxBytes, long? limit = null)
+    /// <param name="lenient">Whether the chunks skip invalid records instead of failing (see <see cref="ValidationMode"/>).</param>
+    public RecordChunker(BamReader reader, int maxRecords, int maxBytes, long? limit = null, bool lenient = false)
     {
+        _lenient = lenient;
         ArgumentNullException.ThrowIfNull(reader);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxRecords, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBytes, 1);
@@ -44,7 +47,7 @@ public sealed class RecordChunker
             return null;
         }
 
-        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence };
+        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence, Lenient = _lenient };
         while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)
@@ -53,12 +56,12 @@ public sealed class RecordChunker
             }
 
             Bgzf.VirtualPosition position = _reader.Position;
-            if (!_reader.TryRead(out BamRecord record))
+            if (!_reader.TryReadBytes(out ReadOnlySpan<byte> record))
             {
                 break;
             }
 
-            chunk.Add(record.Data, position);
+            chunk.Add(record, position); // validated where it is used, as in the parallel engine
             RecordsRead++;
         }
 
