@@ -15,10 +15,11 @@ public enum ParquetCompression
 public sealed record ParquetSinkOptions
 {
     /// <summary>
-    /// The default rows per row group: ten of the pipeline's default batches, so row groups are batch-aligned,
-    /// about the size Arrow C++ itself defaults to (1 Mi rows), and a reader can still skip work per group.
+    /// The default rows per row group: 128 Ki rows, about DuckDB's own (122,880), so readers parallelise and skip
+    /// work per group; the encoded pages of a group stay in memory until it is complete, and groups of 1 Mi rows
+    /// cost 100–170 MB more peak RSS on short reads (measured on the benchmark BAM) for no smaller file.
     /// </summary>
-    public const int DefaultRowGroupSize = 1_000_000;
+    public const int DefaultRowGroupSize = 131_072;
 
     /// <summary>The default zstd level (Arrow C++'s default, 1: the best speed for its size on BAM columns).</summary>
     public const int DefaultZstdLevel = 1;
