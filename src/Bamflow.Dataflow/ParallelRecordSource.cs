@@ -227,27 +227,29 @@ internal sealed class ParallelRecordSource : IChunkSource
         int p = 0;
         while (p < data.Length)
         {
+            if (_recordRemaining == 0 && _sizeHave == 0 && data.Length - p >= 4)
+            {
+                // The common case: the whole record is in this block: one copy.
+                int size = BinaryPrimitives.ReadInt32LittleEndian(data[p..]);
+                if (size >= BamRecord.FixedLength + 1 && data.Length - p - 4 >= size)
+                {
+                    StartRecord(compressedOffset, blockOffset + p);
+                    _current!.Append(data.Slice(p, 4 + size));
+                    p += 4 + size;
+                    if (EndRecord())
+                    {
+                        return;
+                    }
+
+                    continue;
+                }
+            }
+
             if (_recordRemaining == 0)
             {
                 if (_sizeHave == 0)
                 {
-                    // A record starts here.
-                    _recordStart = new VirtualPosition(compressedOffset, blockOffset + p);
-                    if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
-                    {
-                        _lastChunkLength = _current.Length;
-                        _ready.Add(_current);
-                        _current = null;
-                    }
-
-                    // Size a new chunk like the last full one, so its buffer does not grow by doubling.
-                    _current ??= new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _referenceCount, _fileName)
-                    {
-                        Lenient = _lenient,
-                        FirstRecordIndex = _recordsCut,
-                        Sequence = _sequence++,
-                    };
-                    _current.BeginRecord(_recordStart);
+                    StartRecord(compressedOffset, blockOffset + p);
                 }
 
                 int take = Math.Min(4 - _sizeHave, data.Length - p);
@@ -276,16 +278,48 @@ internal sealed class ParallelRecordSource : IChunkSource
                 if (_recordRemaining == 0)
                 {
                     _sizeHave = 0;
-                    _current.EndRecord();
-                    Interlocked.Increment(ref _recordsCut);
-                    if (_recordsCut >= _limit)
+                    if (EndRecord())
                     {
-                        _limitReached = true;
                         return;
                     }
                 }
             }
         }
+    }
+
+    /// <summary>A record starts at this position: ends a full chunk, starts a new one if needed.</summary>
+    private void StartRecord(long compressedOffset, int blockOffset)
+    {
+        _recordStart = new VirtualPosition(compressedOffset, blockOffset);
+        if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
+        {
+            _lastChunkLength = _current.Length;
+            _ready.Add(_current);
+            _current = null;
+        }
+
+        // Size a new chunk like the last full one, so its buffer does not grow by doubling.
+        _current ??= new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _referenceCount, _fileName)
+        {
+            Lenient = _lenient,
+            FirstRecordIndex = _recordsCut,
+            Sequence = _sequence++,
+        };
+        _current.BeginRecord(_recordStart);
+    }
+
+    /// <summary>The current record is complete; returns true when the limit is reached.</summary>
+    private bool EndRecord()
+    {
+        _current!.EndRecord();
+        Volatile.Write(ref _recordsCut, _recordsCut + 1); // one writer (the chunker); readers use Interlocked.Read
+        if (_recordsCut >= _limit)
+        {
+            _limitReached = true;
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>After the last group: the final chunk, or the error of a record cut short by the end of the file.</summary>
