@@ -169,7 +169,7 @@ public sealed class BamRecordTests
         Assert.Equal([10, 20, 30, 40, 0], record.Quality.ToArray());
         Assert.True(record.HasQuality);
         Assert.Equal(s_mapped[62..], record.AuxData.ToArray());
-        Assert.Equal(["NM:i:2", "RG:Z:grp1"], AuxTexts(record));
+        Assert.Equal(["NM:i:2", "RG:Z:grp1"], RecordLiterals.AuxTexts(record));
         Assert.Equal(s_mapped, record.Data.ToArray());
     }
 
@@ -226,7 +226,7 @@ public sealed class BamRecordTests
         Assert.True(record.Quality.IsEmpty);
         Assert.False(record.HasQuality);
         Assert.True(record.AuxData.IsEmpty);
-        Assert.Empty(AuxTexts(record));
+        Assert.Empty(RecordLiterals.AuxTexts(record));
         Assert.Equal("u\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*", BamflowLine(s_unmappedNoSequence));
         Assert.Equal(SamtoolsLine(s_unmappedNoSequence), BamflowLine(s_unmappedNoSequence));
     }
@@ -242,7 +242,7 @@ public sealed class BamRecordTests
         Assert.Equal([0xFF, 0x1E, 0x1E], record.Quality.ToArray()); // the bytes are still there, as stored
         Assert.False(record.HasQuality);
         Assert.Equal(0, record.CigarCount);
-        Assert.Empty(AuxTexts(record));
+        Assert.Empty(RecordLiterals.AuxTexts(record));
         Assert.Equal("nq\t4\t*\t0\t0\t*\t*\t0\t0\tACG\t*", BamflowLine(s_qualityAbsent));
         Assert.Equal(SamtoolsLine(s_qualityAbsent), BamflowLine(s_qualityAbsent));
     }
@@ -268,7 +268,7 @@ public sealed class BamRecordTests
         Assert.Equal([0x12], record.PackedSequence.ToArray());
         Assert.Equal([0x14, 0x15], record.Quality.ToArray());
         Assert.True(record.HasQuality);
-        Assert.Equal(["XZ:Z:z"], AuxTexts(record));
+        Assert.Equal(["XZ:Z:z"], RecordLiterals.AuxTexts(record));
         Assert.Equal("ab\t0\tchr1\t1\t1\t2M\t*\t0\t0\tAC\t56\tXZ:Z:z", BamflowLine(s_paddedName));
     }
 
@@ -303,7 +303,7 @@ public sealed class BamRecordTests
         Assert.Equal(3, record.CigarCount);
         Assert.Equal(s_longCigar[61..73], record.Cigar.ToArray()); // 2M 1I 1M, from CG
         Assert.Equal(3, record.ReferenceLength);
-        Assert.Equal(["NM:i:1", "XZ:Z:ok"], AuxTexts(record));
+        Assert.Equal(["NM:i:1", "XZ:Z:ok"], RecordLiterals.AuxTexts(record));
         Assert.False(record.TryGetAux("CG"u8, out _));
         Assert.Equal(s_longCigar[49..], record.AuxData.ToArray()); // the raw aux data still holds CG
         Assert.Equal(0, record.ReferenceId);
@@ -353,7 +353,7 @@ public sealed class BamRecordTests
             Assert.Equal(2, record.CigarCount);
             Assert.Equal(data[35..43], record.Cigar.ToArray());
             Assert.True(record.TryGetAux("CG"u8, out _), name);
-            Assert.Equal(3, AuxTexts(record).Count);
+            Assert.Equal(3, RecordLiterals.AuxTexts(record).Count);
         }
 
         SamComparison.AssertSameLine(Encoding.ASCII.GetBytes(SamtoolsLine(data)), Encoding.ASCII.GetBytes(BamflowLine(data)), name);
@@ -363,7 +363,7 @@ public sealed class BamRecordTests
     public void TryCreate_ValidBaseRecord_IsValid()
     {
         Assert.Equal(BamRecordError.None, BamRecord.TryCreate(s_valid, referenceCount: 1, out BamRecord record));
-        Assert.Equal(["NM:i:1", "XB:B:C,5,6", "XZ:Z:hi"], AuxTexts(record));
+        Assert.Equal(["NM:i:1", "XB:B:C,5,6", "XZ:Z:hi"], RecordLiterals.AuxTexts(record));
     }
 
     [Fact]
@@ -492,20 +492,6 @@ public sealed class BamRecordTests
         return copy;
     }
 
-    private static List<string> AuxTexts(BamRecord record)
-    {
-        var texts = new List<string>();
-        var text = new TextBuffer();
-        foreach (AuxField field in record.AuxFields)
-        {
-            text.Clear();
-            SamFormatter.AppendAux(field, text);
-            texts.Add(Encoding.ASCII.GetString(text.WrittenSpan));
-        }
-
-        return texts;
-    }
-
     private static string BamflowLine(byte[] data)
     {
         Assert.Equal(BamRecordError.None, BamRecord.TryCreate(data, s_header.References.Count, out BamRecord record));
@@ -515,11 +501,5 @@ public sealed class BamRecordTests
     }
 
     /// <summary>The line <c>samtools view</c> prints for a BAM file holding just this record (references chr1, chr2).</summary>
-    private static string SamtoolsLine(byte[] data)
-    {
-        byte[] bam = BgzfTestWriter.Compress(BgzfTestWriter.BamBytes("", s_references, data));
-        (int code, byte[] stdout, string stderr) = Samtools.Run(bam, "view", "--no-PG", "-");
-        Assert.True(code == 0, "samtools view failed: " + stderr);
-        return Encoding.ASCII.GetString(stdout).TrimEnd('\n');
-    }
+    private static string SamtoolsLine(byte[] data) => Encoding.ASCII.GetString(RecordLiterals.SamtoolsView(data, s_references));
 }
