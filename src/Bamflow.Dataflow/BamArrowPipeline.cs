@@ -36,6 +36,22 @@ public sealed partial class BamArrowPipeline
     /// <summary>The record stages, in order, between the source and the conversion.</summary>
     private readonly List<RecordStage> _stages = [];
 
+    /// <summary>The user's batch stages, in order, between the conversion and the sink.</summary>
+    private readonly List<Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordBatch, RecordBatch>>> _batchStages = [];
+
+    /// <summary>
+    /// Puts your own block between the conversion and the sink: it sees every <see cref="RecordBatch"/>, in file
+    /// order, and must pass each one on (the sink writes what it passes; the engine disposes them afterwards). It
+    /// gets the same options as <see cref="Then"/>; if it faults, the run fails with that exception. Needs a sink
+    /// and the parallel engine.
+    /// </summary>
+    public BamArrowPipeline ThenBatches(Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordBatch, RecordBatch>> createBlock)
+    {
+        ArgumentNullException.ThrowIfNull(createBlock);
+        _batchStages.Add(createBlock);
+        return this;
+    }
+
     /// <summary>
     /// Keeps only the records for which <paramref name="keep"/> returns true (a parallel, ordered block before the
     /// conversion; later stages and the output never see the others). <see cref="RecordFilters"/> has samtools' filters.
@@ -161,9 +177,14 @@ public sealed partial class BamArrowPipeline
     public async Task<ConversionSummary> RunAsync(SchemaPlan plan, IRecordBatchSink? sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (_pipeline.Sequential && _stages.Any(s => s.CreateBlock is not null))
+        if (_pipeline.Sequential && (_stages.Any(s => s.CreateBlock is not null) || _batchStages.Count > 0))
         {
-            throw new InvalidOperationException("blocks added with Then need the parallel engine; PipelineOptions.Sequential has no blocks");
+            throw new InvalidOperationException("blocks added with Then or ThenBatches need the parallel engine; PipelineOptions.Sequential has no blocks");
+        }
+
+        if (sink is null && _batchStages.Count > 0)
+        {
+            throw new InvalidOperationException("blocks added with ThenBatches need a sink: a run without one builds no batches");
         }
 
         progress ??= new ConversionProgress();
@@ -350,9 +371,19 @@ public sealed partial class BamArrowPipeline
                     Release(batch, sink, pool);
                 }),
                 single);
-            convert.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
-            end = convert;
+            // The batch stages (the user's blocks between conversion and the sink), in order.
+            ISourceBlock<RecordBatch> converted = convert;
             blocks.Add(convert);
+            foreach (Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordBatch, RecordBatch>> create in _batchStages)
+            {
+                IPropagatorBlock<RecordBatch, RecordBatch> block = create(Parallel());
+                converted.LinkTo(block, new DataflowLinkOptions { PropagateCompletion = true });
+                converted = block;
+                blocks.Add(block);
+            }
+
+            converted.LinkTo(write, new DataflowLinkOptions { PropagateCompletion = true });
+            end = convert;
             blocks.Add(write);
         }
 

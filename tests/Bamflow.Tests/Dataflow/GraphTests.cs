@@ -217,6 +217,36 @@ public sealed class GraphTests
     }
 
     [Fact]
+    public async Task ThenBatches_UserBlockSeesEveryBatchInOrder_AndItsFaultFailsTheRun()
+    {
+        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
+        var seen = new List<long>();
+        var counted = new BamArrowPipeline(new() { BatchSize = 1500 }, new() { Threads = 3 })
+            .ThenBatches(options => new TransformBlock<RecordBatch, RecordBatch>(
+                batch =>
+                {
+                    seen.Add(batch.Length);
+                    return batch;
+                },
+                new ExecutionDataflowBlockOptions { BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, counted);
+
+        Assert.Equal([.. Enumerable.Repeat(1500L, 13), 500L], seen);
+        Assert.Equal(20_000, ArrowSam.ReadAll(ipc, stream: false).Sum(b => b.Length));
+        Assert.Equal(20_000, summary.Records);
+
+        using BamReader reader = BamReader.Open(path);
+        var boom = new InvalidDataException("batch block failed (injected)");
+        var sink = new RecordingSink();
+        var failing = new BamArrowPipeline(new() { BatchSize = 1000 })
+            .ThenBatches(options => new TransformBlock<RecordBatch, RecordBatch>(batch => batch.Length > 0 && seen.Count > 0 ? throw boom : batch, options));
+        var thrown = await Assert.ThrowsAsync<InvalidDataException>(() => failing.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
+        Assert.Same(boom, thrown);
+        Assert.False(sink.Completed);
+    }
+
+    [Fact]
     public async Task Then_WithTheSequentialPath_IsRefused()
     {
         using BamReader reader = BamReader.Open(Conversion.Fixture("sample.bam"));
