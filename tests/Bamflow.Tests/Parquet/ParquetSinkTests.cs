@@ -42,15 +42,15 @@ public sealed class ParquetSinkTests : IDisposable
     }
 
     [Fact]
-    public void DefaultRowGroupSize_IsTenDefaultBatches()
+    public void DefaultRowGroupSize_CutsGroupsAcrossBatches()
     {
         string path = SharedData.CorpusPath("hmftools__pseudo_ig_regions.sorted.bam"); // 450,000 records
         string output = Path.Combine(_dir, "default.parquet");
 
         ParquetSam.Convert(path, output);
 
-        Assert.Equal(10 * ConversionOptions.DefaultBatchSize, ParquetSinkOptions.DefaultRowGroupSize);
-        Assert.Equal([450_000L], ParquetSam.RowGroups(output).Select(g => g.Rows));
+        Assert.Equal(131_072, ParquetSinkOptions.DefaultRowGroupSize);
+        Assert.Equal([131_072L, 131_072L, 131_072L, 450_000L - (3 * 131_072L)], ParquetSam.RowGroups(output).Select(g => g.Rows));
     }
 
     [Fact]
