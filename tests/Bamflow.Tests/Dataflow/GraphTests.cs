@@ -59,6 +59,25 @@ public sealed class GraphTests
         }
     }
 
+    public static TheoryData<string> CorpusFiles => [.. SharedData.CorpusFiles(bad: false)];
+
+    [Theory]
+    [MemberData(nameof(CorpusFiles))]
+    public void Where_CombinedFilters_EveryCorpusFile_KeepsWhatSamtoolsViewKeeps(string file)
+    {
+        string path = SharedData.CorpusPath(file);
+        List<ArrowSam.Line> expected = ArrowSam.SamtoolsView(["-f", "1", "-F", "0x900", "-q", "10"], path);
+        var engine = new BamArrowPipeline(null, new() { Threads = 2 })
+            .Where(RecordFilters.RequireFlags(1))
+            .Where(RecordFilters.ExcludeAnyFlags(0x900))
+            .Where(RecordFilters.MinimumMappingQuality(10));
+
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, engine);
+
+        ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), $"{file} -f 1 -F 0x900 -q 10");
+        Assert.Equal(expected.Count, summary.Records);
+    }
+
     [Fact]
     public void Where_ReadGroups_KeepsRecordsWithoutAnRgTagAsSamtoolsDoes()
     {
