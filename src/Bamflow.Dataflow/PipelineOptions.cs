@@ -19,7 +19,9 @@ public sealed record PipelineOptions
 {
     /// <summary>
     /// Cores the run may use: every block (inflate, chunker, convert, writer) executes on one scheduler with this
-    /// many workers, and each parallel stage may use all of them. Default: every core.
+    /// many workers, and each parallel stage may use all of them. Default: every core. The file reader is the one
+    /// thread outside it: it only copies compressed blocks (I/O), and on a pipe it must be free to wait for input
+    /// without holding a worker.
     /// </summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 
