@@ -230,6 +230,52 @@ public sealed class HostileInputTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("file cut inside a later block")]
+    [InlineData("CRC error in a later block")]
+    [InlineData("block_size 0 in a later record")]
+    [InlineData("bad magic in a later block")]
+    public async Task RecordErrorThenLaterInputError_EveryWay_ReportsTheFirstInFileOrder(string later)
+    {
+        // 6,000 records (six BGZF blocks, twelve batches of 500); record 1,500 has refID 1 (one reference). The
+        // parallel engine reads, inflates and cuts ahead of the conversion that validates records, so it meets the
+        // later error first in time; it must still report the earlier one, as the sequential path does.
+        var records = new List<byte[]>();
+        for (int i = 0; i < 6000; i++)
+        {
+            records.Add(i == 1500 ? HostileRecord("refID 1")[4..] : s_record);
+        }
+
+        if (later == "block_size 0 in a later record")
+        {
+            records.Add([]);
+        }
+
+        byte[] file = BgzfTestWriter.Compress(BgzfTestWriter.BamBytes(HeaderText, [("ref0", 1000)], [.. records]));
+        List<long> blocks = TruncationTests.BlockOffsets(file);
+        switch (later)
+        {
+            case "file cut inside a later block":
+                file = file[..(int)(blocks[^3] + 100)];
+                break;
+            case "CRC error in a later block":
+                file[(int)blocks[^2] - 8] ^= 0x01;
+                break;
+            case "bad magic in a later block":
+                file[(int)blocks[^3]] = 0x00;
+                break;
+        }
+
+        string path = Write("two-errors", file);
+        EngineRuns.Outcome[] outcomes = await EngineRuns.AllAsync(path);
+
+        foreach ((EngineRuns.Outcome outcome, string way) in outcomes.Zip(EngineRuns.Names))
+        {
+            var error = outcome.Error as BamRecordFormatException;
+            Assert.True(error is { Error: BamRecordError.ReferenceId, RecordIndex: 1500 }, $"{later} ({way}): {outcome.Key}");
+        }
+    }
+
     /// <summary>The hostile record with <paramref name="name"/>, block_size first (for other test classes).</summary>
     internal static byte[] HostileRecordBytes(string name) => HostileRecord(name);
 
