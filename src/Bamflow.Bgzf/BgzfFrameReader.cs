@@ -78,6 +78,12 @@ public sealed class BgzfFrameReader : IDisposable
 
         int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(destination[10..]);
         int headerLength = BgzfFrame.FixedHeaderLength + extraLength;
+        if (headerLength + BgzfFrame.FooterLength > BgzfFrame.MaxLength)
+        {
+            // A block is at most 64 KiB (BSIZE is a uint16): this header could not fit one, nor the caller's buffer.
+            throw BgzfFormatException.NotBgzf(FileName, offset, $"XLEN {extraLength} leaves no room for the block in 64 KiB");
+        }
+
         got = ReadAtMost(destination.Slice(BgzfFrame.FixedHeaderLength, extraLength));
         if (got < extraLength)
         {

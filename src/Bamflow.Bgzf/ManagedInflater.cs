@@ -21,7 +21,7 @@ public sealed unsafe class ManagedInflater : IBgzfInflater
 
         fixed (byte* input = deflated)
         {
-            using var source = new UnmanagedMemoryStream(input, deflated.Length);
+            using var source = new InputStream(input, deflated.Length);
             using var inflater = new DeflateStream(source, CompressionMode.Decompress);
             try
             {
@@ -36,7 +36,9 @@ public sealed unsafe class ManagedInflater : IBgzfInflater
                     }
                 }
 
-                return written;
+                // DeflateStream ends quietly when the input runs out before the final block (BFINAL): it then asks
+                // for more input than there is. zlib (htslib) and libdeflate reject such data, and so must we.
+                return source.ReadPastEnd ? -1 : written;
             }
             catch (InvalidDataException)
             {
@@ -51,5 +53,28 @@ public sealed unsafe class ManagedInflater : IBgzfInflater
     /// <inheritdoc />
     public void Dispose()
     {
+    }
+
+    /// <summary>The DEFLATE input; notes whether the inflater asked for bytes after the last one.</summary>
+    private sealed class InputStream(byte* pointer, long length) : UnmanagedMemoryStream(pointer, length)
+    {
+        public bool ReadPastEnd { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count) => Note(base.Read(buffer, offset, count), count);
+
+        public override int Read(Span<byte> buffer) => Note(base.Read(buffer), buffer.Length);
+
+        public override int ReadByte()
+        {
+            int value = base.ReadByte();
+            ReadPastEnd |= value < 0;
+            return value;
+        }
+
+        private int Note(int read, int requested)
+        {
+            ReadPastEnd |= read == 0 && requested > 0;
+            return read;
+        }
     }
 }

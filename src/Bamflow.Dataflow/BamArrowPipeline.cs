@@ -394,7 +394,10 @@ public sealed partial class BamArrowPipeline
             _ = block.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
         }
 
-        // Feed the graph: first the chunks read while planning, then the source block's, in order.
+        // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
+        // input (a bad block, a cut record) comes after the chunks before it: it is reported only once they have all
+        // been through the graph without an error of their own, so the run names the first error in file order.
+        Exception? inputError = null;
         Task feed = Task.Run(
             async () =>
             {
@@ -411,7 +414,7 @@ public sealed partial class BamArrowPipeline
                 }
                 catch (Exception e) when (!(e is OperationCanceledException && token.IsCancellationRequested))
                 {
-                    faults.Record(e);
+                    inputError = e;
                 }
                 finally
                 {
@@ -431,6 +434,12 @@ public sealed partial class BamArrowPipeline
 
         faults.ThrowIfFaulted();
         token.ThrowIfCancellationRequested();
+        if (inputError is not null)
+        {
+            faults.Record(inputError); // stops what is left (nothing should be) and keeps the original stack
+            faults.ThrowIfFaulted();
+        }
+
         return (records, batches);
     }
 

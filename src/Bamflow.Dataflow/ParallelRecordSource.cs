@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
 using System.Threading.Tasks.Dataflow;
 using Bamflow.Arrow;
 using Bamflow.Bam;
@@ -12,11 +13,16 @@ namespace Bamflow.Dataflow;
 /// ordered <see cref="TransformBlock{TInput,TOutput}"/> inflates groups on every core; one chunker cuts the
 /// inflated stream into <see cref="RecordChunk"/>s at record boundaries, into a bounded <see cref="BufferBlock{T}"/>
 /// (the source block of the conversion graph). Group buffers come from a fixed pool sized by the capacities.
+/// A malformed block or record found here stops the front-end but not the run: the chunks cut before it still flow
+/// (their records may hold an earlier error), and <see cref="NextAsync"/> throws it after the last of them, so the
+/// run reports the first error in file order, as the sequential path does.
 /// </summary>
 internal sealed class ParallelRecordSource : IChunkSource
 {
     private readonly BgzfRemainder _remainder;
     private readonly FirstFault _faults;
+    private readonly CancellationTokenSource _sourceStop;
+    private ExceptionDispatchInfo? _sourceFault;
     private readonly int _referenceCount;
     private readonly bool _lenient;
     private readonly string? _fileName;
@@ -63,6 +69,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         _limit = limit ?? long.MaxValue;
         _limitReached = _limit == 0;
         _faults = faults;
+        _sourceStop = CancellationTokenSource.CreateLinkedTokenSource(faults.Token);
         _lastFrameWasEofMarker = remainder.LastFrameWasEofMarker;
         _reachedEnd = remainder.AtEnd;
         _compressedBytesRead = remainder.Frames.CompressedOffset;
@@ -74,9 +81,9 @@ internal sealed class ParallelRecordSource : IChunkSource
             _groups.Post(new FrameGroup());
         }
 
-        CancellationToken token = faults.Token;
+        CancellationToken token = _sourceStop.Token;
         _inflate = new TransformBlock<FrameGroup, FrameGroup>(
-            group => _faults.Guard(() => _inflateClock.Time(() => Inflate(group))),
+            group => SourceGuard(() => _inflateClock.Time(() => Inflate(group))),
             new ExecutionDataflowBlockOptions
             {
                 MaxDegreeOfParallelism = threads,
@@ -87,10 +94,10 @@ internal sealed class ParallelRecordSource : IChunkSource
                 TaskScheduler = scheduler,
             });
         _chunker = new ActionBlock<FrameGroup>(
-            group => _faults.GuardAsync(() => CutAsync(group)),
+            group => CutAsync(group),
             new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1, SingleProducerConstrained = true, CancellationToken = token, TaskScheduler = scheduler });
         _inflate.LinkTo(_chunker, new DataflowLinkOptions { PropagateCompletion = true });
-        Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = token });
+        Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = faults.Token });
 
         _reader = Task.Run(ReadAsync, CancellationToken.None);
         _finished = FinishAsync();
@@ -105,6 +112,7 @@ internal sealed class ParallelRecordSource : IChunkSource
 
     public bool MissingEofMarker => _reachedEnd && !_lastFrameWasEofMarker && !_limitReached;
 
+    /// <summary>The next chunk in file order; null at the end; throws the front-end's error after the chunks before it.</summary>
     public async ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken)
     {
         if (await Output.OutputAvailableAsync(cancellationToken).ConfigureAwait(false) && Output.TryReceive(out RecordChunk? chunk))
@@ -113,6 +121,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
 
         await _finished.ConfigureAwait(false);
+        _sourceFault?.Throw();
         return null;
     }
 
@@ -125,7 +134,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>The sequential I/O: whole frames into group buffers, nothing else.</summary>
     private async Task ReadAsync()
     {
-        CancellationToken token = _faults.Token;
+        CancellationToken token = _sourceStop.Token;
         try
         {
             if (_remainder.Buffered.Length > 0)
@@ -145,8 +154,19 @@ internal sealed class ParallelRecordSource : IChunkSource
                 group.Reset();
                 while (group.HasRoom)
                 {
-                    if (!_remainder.Frames.TryReadFrame(group.FreeSpace, out BgzfFrame frame))
+                    BgzfFrame frame;
+                    try
                     {
+                        if (!_remainder.Frames.TryReadFrame(group.FreeSpace, out frame))
+                        {
+                            end = true;
+                            break;
+                        }
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A malformed or cut block: it travels after the frames before it, so the chunker meets it in order.
+                        group.Error = e;
                         end = true;
                         break;
                     }
@@ -158,7 +178,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                 Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
                 _readClock.Add(readStart);
                 waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                if (group.FrameCount == 0 || !await _inflate.SendAsync(group, token).ConfigureAwait(false))
+                if ((group.FrameCount == 0 && group.Error is null) || !await _inflate.SendAsync(group, token).ConfigureAwait(false))
                 {
                     _groups.Post(group);
                 }
@@ -170,7 +190,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
         catch (Exception e) when (!(e is OperationCanceledException && token.IsCancellationRequested))
         {
-            _faults.Record(e);
+            RecordSourceFault(e);
         }
         finally
         {
@@ -200,13 +220,23 @@ internal sealed class ParallelRecordSource : IChunkSource
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
-            if (!_limitReached)
+            if (!_limitReached && _sourceFault is null)
             {
                 for (int s = 0; s < group.SegmentCount && !_limitReached; s++)
                 {
                     Cut(group.Segment(s, out long compressedOffset, out int blockOffset), compressedOffset, blockOffset);
                 }
+
+                if (group.Error is { } error && !_limitReached)
+                {
+                    RecordSourceFault(error); // the group's frames before the bad block are cut: now its error, in file order
+                }
             }
+        }
+        catch (Exception e)
+        {
+            // A record that cannot be cut (block_size too small): the chunks before it still go out, then the error.
+            RecordSourceFault(e);
         }
         finally
         {
@@ -214,9 +244,16 @@ internal sealed class ParallelRecordSource : IChunkSource
             _chunkClock.Add(start);
         }
 
-        foreach (RecordChunk chunk in _ready)
+        try
         {
-            await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(false);
+            foreach (RecordChunk chunk in _ready)
+            {
+                await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_faults.Token.IsCancellationRequested)
+        {
+            // The run stopped: nothing takes chunks any more.
         }
 
         _ready.Clear();
@@ -327,29 +364,78 @@ internal sealed class ParallelRecordSource : IChunkSource
     {
         try
         {
-            await _chunker.Completion.ConfigureAwait(false);
             await _reader.ConfigureAwait(false);
-            if (_faults.Exception is null && !_limitReached && (_sizeHave > 0 || _recordRemaining > 0))
+            try
+            {
+                await _chunker.Completion.ConfigureAwait(false);
+            }
+            catch (Exception) when (_sourceFault is not null || _faults.Token.IsCancellationRequested)
+            {
+                // The front-end stopped on its error (kept in _sourceFault) or the run was cancelled.
+            }
+
+            if (_sourceFault is null && !_faults.Token.IsCancellationRequested && !_limitReached && (_sizeHave > 0 || _recordRemaining > 0))
             {
                 throw BamRecordFormatException.Unreadable(BamRecordError.Truncated,
                     _sizeHave < 4 ? $"file ends inside a record's block_size ({_sizeHave} of 4 bytes)" : $"file ends inside a record: {_recordRemaining} bytes of it are missing",
                     _fileName, _recordsCut, _recordStart);
             }
 
-            if (_current is { Count: > 0 } last && _faults.Exception is null)
-            {
-                _current = null;
-                await Output.SendAsync(last, _faults.Token).ConfigureAwait(false);
-            }
+            await SendLastAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (!(e is OperationCanceledException && _faults.Token.IsCancellationRequested))
         {
-            _faults.Record(e);
+            RecordSourceFault(e);
+            await SendLastAsync().ConfigureAwait(false);
         }
         finally
         {
             Output.Complete();
             _remainder.Frames.Dispose();
+        }
+    }
+
+    /// <summary>The chunk being filled (whole records before the end or the error) goes out last, unless the run stopped.</summary>
+    private async Task SendLastAsync()
+    {
+        if (_current is { Count: > 0 } last && !_faults.Token.IsCancellationRequested)
+        {
+            _current = null;
+            try
+            {
+                await Output.SendAsync(last, _faults.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_faults.Token.IsCancellationRequested)
+            {
+                // The run stopped meanwhile.
+            }
+        }
+    }
+
+    /// <summary>Keeps the front-end's first error (thrown by <see cref="NextAsync"/> after the chunks before it) and stops reading.</summary>
+    private void RecordSourceFault(Exception e)
+    {
+        if (e is OperationCanceledException)
+        {
+            e = new InvalidOperationException("a pipeline stage was cancelled unexpectedly", e);
+        }
+
+        if (Interlocked.CompareExchange(ref _sourceFault, ExceptionDispatchInfo.Capture(e), null) is null)
+        {
+            _sourceStop.Cancel();
+        }
+    }
+
+    private T SourceGuard<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (!(e is OperationCanceledException && _sourceStop.IsCancellationRequested))
+        {
+            RecordSourceFault(e);
+            throw;
         }
     }
 
@@ -372,20 +458,26 @@ internal sealed class FrameGroup
     private readonly int[] _frameStart = new int[MaxFrames];
     private readonly int[] _inflatedStart = new int[MaxFrames + 1];
     private int _compressedLength;
+    private int _inflatedFrames;
     private int _prefixLength;
     private VirtualPosition _prefixPosition;
 
     public int FrameCount { get; private set; }
+
+    /// <summary>The error that ends the input at this group (a block that could not be read or inflated), after its good frames.</summary>
+    public Exception? Error { get; set; }
 
     public bool HasRoom => FrameCount < MaxFrames && _compressed.Length - _compressedLength >= BgzfFrame.MaxLength;
 
     public Span<byte> FreeSpace => _compressed.AsSpan(_compressedLength);
 
     /// <summary>Inflated runs: the prefix (if any), else one per frame.</summary>
-    public int SegmentCount => _prefixLength > 0 ? 1 : FrameCount;
+    public int SegmentCount => _prefixLength > 0 ? 1 : _inflatedFrames;
 
     public void Reset()
     {
+        Error = null;
+        _inflatedFrames = 0;
         FrameCount = 0;
         _compressedLength = 0;
         _prefixLength = 0;
@@ -411,14 +503,25 @@ internal sealed class FrameGroup
     public void Inflate(IBgzfInflater inflater, string? fileName)
     {
         int at = 0;
+        _inflatedFrames = 0;
         for (int i = 0; i < FrameCount; i++)
         {
             _inflatedStart[i] = at;
             BgzfFrame frame = _frames[i];
-            at += BgzfBlockDecoder.Decode(inflater, _compressed.AsSpan(_frameStart[i], frame.Length), frame, _inflated.AsSpan(at), fileName);
+            try
+            {
+                at += BgzfBlockDecoder.Decode(inflater, _compressed.AsSpan(_frameStart[i], frame.Length), frame, _inflated.AsSpan(at), fileName);
+            }
+            catch (BamFormatException e)
+            {
+                Error = e; // before any error the reader met after the last frame: this block comes first
+                break;
+            }
+
+            _inflatedFrames = i + 1;
         }
 
-        _inflatedStart[FrameCount] = at;
+        _inflatedStart[_inflatedFrames] = at;
     }
 
     public ReadOnlySpan<byte> Segment(int index, out long compressedOffset, out int blockOffset)
