@@ -15,6 +15,7 @@ public sealed class RecordChunker
     private readonly long _limit;
     private readonly ColumnBufferPool _buffers = ColumnBufferPool.CreatePooling();
     private readonly bool _lenient;
+    private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _pending;
     private long _sequence;
 
     /// <summary>Creates a chunker over <paramref name="reader"/>.</summary>
@@ -42,6 +43,13 @@ public sealed class RecordChunker
     /// <exception cref="BamFormatException">The input is malformed.</exception>
     public RecordChunk? Next(CancellationToken cancellationToken = default)
     {
+        if (_pending is { } pending)
+        {
+            // The records before the damage have been used (and validated) by now: report it.
+            _pending = null;
+            pending.Throw();
+        }
+
         if (RecordsRead >= _limit)
         {
             return null;
@@ -56,8 +64,20 @@ public sealed class RecordChunker
             }
 
             Bgzf.VirtualPosition position = _reader.Position;
-            if (!_reader.TryReadBytes(out ReadOnlySpan<byte> record))
+            ReadOnlySpan<byte> record;
+            try
             {
+                if (!_reader.TryReadBytes(out record))
+                {
+                    break;
+                }
+            }
+            catch (BamFormatException e) when (chunk.Count > 0)
+            {
+                // Records are validated where they are used, after this read-ahead: an invalid record before this
+                // damage must be reported first (as BamReader and the parallel engine do), so hand over the records
+                // read so far and raise the error on the next call.
+                _pending = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
                 break;
             }
 
