@@ -190,7 +190,7 @@ public sealed partial class BamArrowPipeline
         progress ??= new ConversionProgress();
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
         int workers = _pipeline.Sequential ? 1 : _pipeline.Threads;
-        var clocks = new RunTally(
+        var tally = new RunTally(
             [.. _stages.Select(stage => stage.Process is null ? null : new StageClock(stage.Name, workers))],
             new StageClock("convert", workers),
             new StageClock("write", 1),
@@ -202,8 +202,8 @@ public sealed partial class BamArrowPipeline
         }
 
         (long records, long batches) = _pipeline.Sequential
-            ? await RunSequentialAsync(plan, sink, pool, progress, clocks).ConfigureAwait(false)
-            : await RunParallelAsync(plan, sink, pool, progress, clocks).ConfigureAwait(false);
+            ? await RunSequentialAsync(plan, sink, pool, progress, tally).ConfigureAwait(false)
+            : await RunParallelAsync(plan, sink, pool, progress, tally).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (sink is not null)
         {
@@ -211,7 +211,7 @@ public sealed partial class BamArrowPipeline
         }
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(plan.StartedAt);
-        clocks.ReportRest();
+        tally.ReportRest();
         bool missingEof = plan.Source.MissingEofMarker;
         if (missingEof && !_pipeline.Sequential)
         {
@@ -223,9 +223,9 @@ public sealed partial class BamArrowPipeline
             _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
         {
             RecordsRead = plan.Source.RecordsRead,
-            RecordsSkipped = clocks.Skipped,
-            Stages = [.. plan.Source.Clocks.Concat(clocks.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [clocks.Convert, clocks.Write]).Select(c => c.Snapshot(elapsed))],
-            PeakManagedBytes = Math.Max(clocks.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
+            RecordsSkipped = tally.Skipped,
+            Stages = [.. plan.Source.Clocks.Concat(tally.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [tally.Convert, tally.Write]).Select(c => c.Snapshot(elapsed))],
+            PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
@@ -233,7 +233,7 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
-    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally clocks)
+    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally)
     {
         var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
@@ -245,7 +245,7 @@ public sealed partial class BamArrowPipeline
                 progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                 for (int i = 0; i < _stages.Count; i++)
                 {
-                    clocks.Stages[i]!.Time(() => _stages[i].Process!(chunk));
+                    tally.Stages[i]!.Time(() => _stages[i].Process!(chunk));
                 }
 
                 if (sink is null || chunk.KeptCount == 0)
@@ -256,15 +256,15 @@ public sealed partial class BamArrowPipeline
                         progress.OnWritten(chunk.KeptCount);
                     }
 
-                    clocks.Finish(chunk);
+                    tally.Finish(chunk);
                     continue;
                 }
 
-                RecordBatch batch = clocks.Convert.Time(() => Convert(chunk, builder, clocks));
+                RecordBatch batch = tally.Convert.Time(() => Convert(chunk, builder, tally));
                 long writeStart = Stopwatch.GetTimestamp();
-                clocks.SamplePeakManaged();
+                tally.SamplePeakManaged();
                 await sink.WriteAsync(batch, token).ConfigureAwait(false);
-                clocks.Write.Add(writeStart);
+                tally.Write.Add(writeStart);
                 Release(batch, sink, pool);
                 progress.OnWritten(batch.Length);
                 records += batch.Length;
@@ -281,7 +281,7 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally clocks)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
@@ -312,7 +312,7 @@ public sealed partial class BamArrowPipeline
         for (int i = 0; i < _stages.Count; i++)
         {
             RecordStage stage = _stages[i];
-            StageClock? clock = clocks.Stages[i];
+            StageClock? clock = tally.Stages[i];
             IPropagatorBlock<RecordChunk, RecordChunk> block = stage.CreateBlock is { } create
                 ? create(Parallel())
                 : new TransformBlock<RecordChunk, RecordChunk>(chunk => faults.Guard(() => { clock!.Time(() => stage.Process!(chunk)); return chunk; }), Parallel());
@@ -332,7 +332,7 @@ public sealed partial class BamArrowPipeline
                     records += chunk.KeptCount;
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     progress.OnWritten(chunk.KeptCount);
-                    clocks.Finish(chunk);
+                    tally.Finish(chunk);
                 },
                 single);
             blocks.Add(end);
@@ -345,7 +345,7 @@ public sealed partial class BamArrowPipeline
                     RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
                     try
                     {
-                        return clocks.Convert.Time(() => Convert(chunk, builder, clocks));
+                        return tally.Convert.Time(() => Convert(chunk, builder, tally));
                     }
                     finally
                     {
@@ -360,9 +360,9 @@ public sealed partial class BamArrowPipeline
                     if (batch.Length > 0)
                     {
                         long start = Stopwatch.GetTimestamp();
-                        clocks.SamplePeakManaged();
+                        tally.SamplePeakManaged();
                         await sink.WriteAsync(batch, token).ConfigureAwait(false);
-                        clocks.Write.Add(start);
+                        tally.Write.Add(start);
                         progress.OnWritten(batch.Length);
                         records += batch.Length;
                         batches++;
@@ -471,7 +471,7 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>
-    /// A run's bookkeeping: the clocks of its own stages (null for a user block: the engine cannot time inside
+    /// A run's bookkeeping: the tally of its own stages (null for a user block: the engine cannot time inside
     /// it), the peak managed heap, and the invalid records skipped under lenient validation.
     /// </summary>
     private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, ILogger logger)
