@@ -18,7 +18,7 @@ public sealed record ConversionOptions
     public const int DefaultBatchSize = 100_000;
 
     /// <summary>The default budget of record bytes per batch (keeps every string column far below 2 GiB).</summary>
-    public const int DefaultMaxBatchBytes = 16 << 20;
+    public const int DefaultMaxBatchBytes = 8 << 20;
 
     /// <summary>The default number of records scanned for tag discovery.</summary>
     public const int DefaultTagScanRecords = 10_000;

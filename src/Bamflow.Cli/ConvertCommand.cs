@@ -35,7 +35,7 @@ internal static partial class ConvertCommand
         };
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = "Records per Arrow record batch (a batch also ends at 16 MiB of BAM data, about 45,000 short reads). Parquet row groups are sized separately (--row-group-size).",
+            Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 22,000 short reads). Parquet row groups are sized separately (--row-group-size).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };
