@@ -119,7 +119,7 @@ internal static partial class ConvertCommand
             string? formatName = parse.GetValue(format);
             string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
             OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
-            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize));
+            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), pipeline);
             bool isQuiet = parse.GetValue(quiet);
 
             using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
@@ -213,7 +213,7 @@ internal static partial class ConvertCommand
     };
 
     /// <summary>The sink for <paramref name="format"/>, after checking that the compression and row-group options apply to it.</summary>
-    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize)
+    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize, PipelineOptions pipeline)
     {
         if (format != OutputFormat.Parquet)
         {
@@ -243,6 +243,9 @@ internal static partial class ConvertCommand
             {
                 Compression = Enum.Parse<ParquetCompression>(compression ?? "zstd", ignoreCase: true),
                 RowGroupSize = rowGroupSize ?? ParquetSinkOptions.DefaultRowGroupSize,
+                // Arrow C++ encodes columns on a pool of its own (one thread per core): with one thread asked
+                // for (or the sequential path), the writer stays on the caller's thread.
+                UseThreads = pipeline is { Sequential: false, Threads: > 1 },
             };
             parquet.Validate();
             return parquet;

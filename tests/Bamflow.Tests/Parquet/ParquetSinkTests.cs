@@ -79,15 +79,17 @@ public sealed class ParquetSinkTests : IDisposable
         string path = SharedData.CorpusPath("htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam");
         var conversion = new ConversionOptions { BatchSize = 1000 };
         var sink = new ParquetSinkOptions { RowGroupSize = 2500 };
+        var oneThreadWriter = sink with { UseThreads = false }; // what the CLI uses for --threads 1
         var outputs = new List<(string Case, byte[] Bytes)>();
-        foreach ((string name, PipelineOptions pipeline) in (IEnumerable<(string, PipelineOptions)>)[
-            ("threads=1", new PipelineOptions { Threads = 1 }),
-            ("threads=2", new PipelineOptions { Threads = 2 }),
-            ("threads=4", new PipelineOptions { Threads = 4 }),
-            ("sequential", new PipelineOptions { Sequential = true })])
+        foreach ((string name, PipelineOptions pipeline, ParquetSinkOptions writer) in (IEnumerable<(string, PipelineOptions, ParquetSinkOptions)>)[
+            ("threads=1", new PipelineOptions { Threads = 1 }, sink),
+            ("threads=1 writer on one thread", new PipelineOptions { Threads = 1 }, oneThreadWriter),
+            ("threads=2", new PipelineOptions { Threads = 2 }, sink),
+            ("threads=4", new PipelineOptions { Threads = 4 }, sink),
+            ("sequential", new PipelineOptions { Sequential = true }, oneThreadWriter)])
         {
             string output = Path.Combine(_dir, name + ".parquet");
-            ParquetSam.Convert(path, output, conversion, pipeline, sink);
+            ParquetSam.Convert(path, output, conversion, pipeline, writer);
             outputs.Add((name, File.ReadAllBytes(output)));
         }
 
