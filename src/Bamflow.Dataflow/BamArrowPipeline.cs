@@ -339,6 +339,7 @@ public sealed partial class BamArrowPipeline
         }
         else
         {
+            bool sinkTakesBatches = sink.Attach(new SinkContext(plan.Scheduler, _pipeline.Threads, token, batch => Release(batch, sink, pool)));
             var convert = new TransformBlock<RecordChunk, RecordBatch>(
                 chunk => faults.Guard(() =>
                 {
@@ -368,7 +369,10 @@ public sealed partial class BamArrowPipeline
                         batches++;
                     }
 
-                    Release(batch, sink, pool);
+                    if (!sinkTakesBatches || batch.Length == 0)
+                    {
+                        Release(batch, sink, pool);
+                    }
                 }),
                 single);
             // The batch stages (the user's blocks between conversion and the sink), in order.
