@@ -94,6 +94,10 @@ internal static partial class ConvertCommand
                     await started.Task.Result.AbortAsync();
                 }
 
+                // Let the cancelled run stop and free its native writers before the process exits (a Parquet row
+                // group still being encoded while the runtime shuts down makes Arrow C++ complain), but never wait
+                // on a read that no token interrupts: at most half a second.
+                await Task.WhenAny(work, Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
                 throw;
             }
         }));
