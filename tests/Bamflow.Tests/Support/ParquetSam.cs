@@ -71,7 +71,9 @@ public static class ParquetSam
             var row = new object?[reader.FieldCount];
             for (int i = 0; i < row.Length; i++)
             {
-                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                // A BLOB comes as a stream over DuckDB's result memory, which the next chunk of rows (or closing
+                // the reader) frees: copy it now. (Read later, it was once all zero bytes.)
+                row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i) is Stream blob ? ReadBytes(blob) : reader.GetValue(i);
             }
 
             rows.Add(row);
@@ -241,6 +243,13 @@ public static class ParquetSam
         Stream stream => ReadAll(stream),
         _ => System.Convert.ToString(value, CultureInfo.InvariantCulture)!,
     };
+
+    private static byte[] ReadBytes(Stream stream)
+    {
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
 
     private static string ReadAll(Stream stream)
     {
