@@ -1,6 +1,8 @@
 // Fuzzing harness for Bamflow's readers: every input goes through BamReader (records rendered as SAM) and through
-// the engine (sequential, and parallel with 2 threads) into Stream.Null. A BamFormatException is the expected
-// outcome of a malformed input; anything else, or a run that does not finish, is a finding.
+// the engine (sequential, and parallel with 2 threads) into Stream.Null, in strict validation (Arrow IPC) and in
+// lenient validation (sequential: Arrow IPC; parallel: Parquet in row groups of 50 rows, so several are encoded at
+// once and joined). A BamFormatException is the expected outcome of a malformed input; anything else, a run that
+// does not finish, or two ways that end differently, is a finding.
 //
 //   dotnet run -c Release --project tests/fuzz/Bamflow.Fuzz -- --mutate 200000 --corpus DIR [--seed 1] [--findings DIR]
 //   afl-fuzz ... -- dotnet Bamflow.Fuzz.dll --afl        (SharpFuzz; see tests/fuzz/run.sh)
@@ -16,6 +18,7 @@ using Bamflow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;
+using Bamflow.Parquet;
 
 return Harness.Run(args);
 
@@ -195,7 +198,9 @@ internal static class Harness
         string reader = Guarded("reader", () => ReadAll(bam));
         string sequential = Guarded("sequential", () => Convert(bam, new PipelineOptions { Sequential = true }));
         string parallel = Guarded("parallel@2", () => Convert(bam, new PipelineOptions { Threads = 2 }));
-        foreach (string result in (string[])[reader, sequential, parallel])
+        string sequentialLenient = Guarded("sequential lenient", () => Convert(bam, new PipelineOptions { Sequential = true, Validation = ValidationMode.Lenient }));
+        string parallelLenient = Guarded("parallel@2 lenient parquet", () => Convert(bam, new PipelineOptions { Threads = 2, Validation = ValidationMode.Lenient }, parquet: true));
+        foreach (string result in (string[])[reader, sequential, parallel, sequentialLenient, parallelLenient])
         {
             if (result.StartsWith("FINDING", StringComparison.Ordinal))
             {
@@ -208,6 +213,13 @@ internal static class Harness
         if (reader != sequential || reader != parallel)
         {
             return new Outcome(reader, $"disagreement: reader [{reader}] sequential [{sequential}] parallel [{parallel}]");
+        }
+
+        // Lenient: both engines skip the same records (or stop at the same framing error); on an input strict
+        // validation accepts, lenient validation skips nothing.
+        if (sequentialLenient != parallelLenient || (reader.StartsWith("ok ", StringComparison.Ordinal) && sequentialLenient != reader + " skipped 0"))
+        {
+            return new Outcome(reader, $"lenient disagreement: strict [{reader}] sequential [{sequentialLenient}] parallel [{parallelLenient}]");
         }
 
         // The summary drops the place, so that outcomes can be counted by kind.
@@ -261,15 +273,17 @@ internal static class Harness
         return $"ok {records}";
     }
 
-    private static string Convert(byte[] bam, PipelineOptions options)
+    private static string Convert(byte[] bam, PipelineOptions options, bool parquet = false)
     {
         using var reader = new BamReader(new MemoryStream(bam), "fuzz.bam");
         var engine = new BamArrowPipeline(new() { BatchSize = 64 }, options);
-        var sink = new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream);
+        IRecordBatchSink sink = parquet
+            ? new ParquetSink(Stream.Null, new ParquetSinkOptions { RowGroupSize = 50 })
+            : new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream);
         try
         {
             ConversionSummary summary = engine.RunAsync(reader, sink).GetAwaiter().GetResult();
-            return $"ok {summary.Records}";
+            return options.Validation == ValidationMode.Lenient ? $"ok {summary.Records} skipped {summary.RecordsSkipped}" : $"ok {summary.Records}";
         }
         finally
         {
