@@ -35,8 +35,8 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     private byte[]? _template;
     private SinkContext? _context;
     private SemaphoreSlim? _held;
-    private RowGroupPart? _current;
     private readonly Stack<MemoryStream> _buffers = new();
+    private RowGroupPart? _current;
     private int _lastPartLength;
     private bool _closed;
 
@@ -151,8 +151,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     public async ValueTask DisposeAsync()
     {
         // After a failure the file is incomplete (no footer); the output target deletes it. Writers still encoding
-        // finish (or stop, on cancellation) before they are freed.
-        _current?.Seal();
+        // finish (or stop, on cancellation) before they are freed; a row group not sealed is not finished.
         _current = null;
         while (_parts.TryDequeue(out RowGroupPart? part))
         {
