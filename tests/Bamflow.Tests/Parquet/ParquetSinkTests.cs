@@ -113,6 +113,24 @@ public sealed class ParquetSinkTests : IDisposable
         ArrowSam.AssertSame(expected.Take(limit).ToList(), ParquetSam.Lines(output), $"batch={batchSize} threads={threads} limit={limit}");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void NoRows_AFileWithTheSchemaTheMetadataAndNoRowGroups(int threads)
+    {
+        string path = SharedData.CorpusPath("modkit__supplementary_and_secondary_read.bam");
+        string output = Path.Combine(_dir, "empty.parquet");
+
+        ParquetSam.Convert(path, output, pipeline: new PipelineOptions { Threads = threads, Limit = 0 });
+
+        Assert.Empty(ParquetSam.Lines(output));
+        Assert.Empty(ParquetSam.RowGroups(output));
+        Assert.Contains("qual", ParquetSam.Columns(output));
+        (int code, byte[] header, string error) = Samtools.Run(null, "view", "-H", "--no-PG", path);
+        Assert.True(code == 0, error);
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(header), ParquetSam.KeyValueMetadata(output)[BamColumns.SamHeaderKey]);
+    }
+
     [Fact]
     public void NoSeqNoQual_ColumnsAbsent()
     {
