@@ -277,6 +277,122 @@ public sealed class GraphTests
 
     private static string Field(ArrowSam.Line line, int index) => line.Fields.Split('\t')[index];
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Attach_ASinkThatTakesTheBatches_KeepsThemIntactUntilItHandsThemBack(int threads)
+    {
+        // The sink writes each batch as IPC at once but keeps it, and hands it back later from another thread;
+        // whatever the engine builds meanwhile must not reuse a batch's memory before that.
+        string path = SharedData.CorpusPath("htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam");
+        var engine = new BamArrowPipeline(new() { BatchSize = 300 }, new() { Threads = threads });
+        var output = new MemoryStream();
+        await using (var sink = new LateReleaseSink(new ArrowIpcSink(output, ArrowIpcFormat.Stream)))
+        {
+            using var reader = BamReader.Open(path);
+            await engine.RunAsync(reader, sink, cancellationToken: TestContext.Current.CancellationToken);
+            await sink.AllReleased.WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+
+            Assert.Equal(threads, sink.Workers);
+            Assert.True(sink.Written > 20, $"{sink.Written} batches");
+            Assert.Equal(sink.Written, sink.Released);
+            Assert.Empty(sink.Changed);
+        }
+
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(ArrowSam.ReadAll(output.ToArray(), stream: true)).ToList(), $"{threads} threads");
+    }
+
+    [Fact]
+    public async Task Attach_TheSequentialEngine_DoesNotOfferIt()
+    {
+        var output = new MemoryStream();
+        await using var sink = new LateReleaseSink(new ArrowIpcSink(output, ArrowIpcFormat.Stream));
+        using var reader = BamReader.Open(Conversion.Fixture("sample.bam"));
+        await new BamArrowPipeline(new(), new() { Sequential = true }).RunAsync(reader, sink, cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, sink.Workers);
+        Assert.Equal(0, sink.Released);
+        Assert.True(sink.Written > 0);
+    }
+
+    /// <summary>Takes the run's batches (when offered), checks each is unchanged when handing it back 0–20 ms later.</summary>
+    private sealed class LateReleaseSink(ArrowIpcSink inner) : IRecordBatchSink
+    {
+        private readonly TaskCompletionSource _allReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly System.Collections.Concurrent.ConcurrentQueue<string> _changed = new();
+        private SinkContext? _context;
+        private int _pending = 1;
+        private int _written;
+        private int _released;
+
+        public int Workers => _context?.Workers ?? 0;
+
+        public int Written => _written;
+
+        public int Released => _released;
+
+        public IReadOnlyCollection<string> Changed => _changed;
+
+        public Task AllReleased => _allReleased.Task;
+
+        public bool ReleasesBatchMemory => true;
+
+        public bool Attach(SinkContext context)
+        {
+            _context = context;
+            return true;
+        }
+
+        public Task StartAsync(Schema schema, CancellationToken cancellationToken) => inner.StartAsync(schema, cancellationToken);
+
+        public async Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken)
+        {
+            await inner.WriteAsync(batch, cancellationToken);
+            int index = Interlocked.Increment(ref _written);
+            if (_context is not { } context)
+            {
+                return;
+            }
+
+            string before = Fingerprint(batch);
+            Interlocked.Increment(ref _pending);
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(index * 7 % 21, CancellationToken.None);
+                if (Fingerprint(batch) != before)
+                {
+                    _changed.Enqueue($"batch {index}");
+                }
+
+                Interlocked.Increment(ref _released);
+                context.Release(batch);
+                if (Interlocked.Decrement(ref _pending) == 0)
+                {
+                    _allReleased.TrySetResult();
+                }
+            }, CancellationToken.None);
+        }
+
+        public Task CompleteAsync(CancellationToken cancellationToken)
+        {
+            if (Interlocked.Decrement(ref _pending) == 0)
+            {
+                _allReleased.TrySetResult();
+            }
+
+            return inner.CompleteAsync(cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        private static string Fingerprint(RecordBatch batch)
+        {
+            var names = (StringArray)batch.Column("qname");
+            var positions = (Int32Array)batch.Column("pos");
+            return $"{batch.Length}:{names.GetString(0)}:{names.GetString(batch.Length - 1)}:{positions.GetValue(batch.Length / 2)}:{string.Join(',', Enumerable.Range(0, batch.Length).Select(i => names.GetString(i)?.Length ?? -1).Sum())}";
+        }
+    }
+
     /// <summary>Records and the sum of MAPQ: enough to see a record missed or counted twice.</summary>
     private sealed class CountAndMapq : RecordStatistics<CountAndMapq>
     {
