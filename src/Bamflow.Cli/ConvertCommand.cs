@@ -123,7 +123,7 @@ internal static partial class ConvertCommand
             string? formatName = parse.GetValue(format);
             string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
             OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
-            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), pipeline);
+            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize));
             bool isQuiet = parse.GetValue(quiet);
 
             using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
@@ -217,7 +217,7 @@ internal static partial class ConvertCommand
     };
 
     /// <summary>The sink for <paramref name="format"/>, after checking that the compression and row-group options apply to it.</summary>
-    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize, PipelineOptions pipeline)
+    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize)
     {
         if (format != OutputFormat.Parquet)
         {
@@ -247,9 +247,10 @@ internal static partial class ConvertCommand
             {
                 Compression = Enum.Parse<ParquetCompression>(compression ?? "zstd", ignoreCase: true),
                 RowGroupSize = rowGroupSize ?? ParquetSinkOptions.DefaultRowGroupSize,
-                // Arrow C++ encodes columns on a pool of its own (one thread per core): with one thread asked
-                // for (or the sequential path), the writer stays on the caller's thread.
-                UseThreads = pipeline is { Sequential: false, Threads: > 1 },
+                // Never Arrow C++'s own pool (one thread per core, whatever --threads says): with two or more
+                // threads the sink encodes row groups on the run's workers and ignores it; with one (or
+                // --sequential) it encodes on the caller's thread.
+                UseThreads = false,
             };
             parquet.Validate();
             return parquet;

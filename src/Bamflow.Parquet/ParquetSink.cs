@@ -55,7 +55,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         cancellationToken.ThrowIfCancellationRequested();
         _schema = WithTagTypes(schema);
         _properties = BuildWriterProperties(_schema);
-        _arrowProperties = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(_options.UseThreads).Build();
+        _arrowProperties = ArrowProperties(_options.UseThreads);
 
         // The footer's template: a file of this schema and these properties with no rows.
         using (var empty = new MemoryStream())
@@ -89,7 +89,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         _held = new SemaphoreSlim(2 * MaxPartsInFlight);
         // Parallel across row groups instead of across one row group's columns: each writer on one thread.
         _arrowProperties?.Dispose();
-        _arrowProperties = new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(false).Build();
+        _arrowProperties = ArrowProperties(useThreads: false);
         return true;
     }
 
@@ -98,10 +98,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     {
         ArgumentNullException.ThrowIfNull(batch);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_closed || _stitcher is null)
-        {
-            throw new InvalidOperationException("the sink is not started, or already complete");
-        }
+        _ = Stitcher; // started, and not complete yet
 
         await WriteFinishedPartsAsync(wait: false).ConfigureAwait(false);
         if (_held is not null)
@@ -134,15 +131,12 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     public async Task CompleteAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        if (_closed || _stitcher is null)
-        {
-            throw new InvalidOperationException("the sink is not started, or already complete");
-        }
+        ParquetStitcher stitcher = Stitcher;
 
         _current?.Seal();
         _current = null;
         await WriteFinishedPartsAsync(wait: true).ConfigureAwait(false);
-        _stitcher.Finish(_template);
+        stitcher.Finish(_template!);
         _closed = true;
         await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -226,6 +220,11 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         data.Children?.Select(ManagedCopy),
         data.Dictionary is null ? null : ManagedCopy(data.Dictionary));
 
+    private ParquetStitcher Stitcher => _closed || _stitcher is null ? throw new InvalidOperationException("the sink is not started, or already complete") : _stitcher;
+
+    private static ArrowWriterProperties ArrowProperties(bool useThreads) =>
+        new ArrowWriterPropertiesBuilder().StoreSchema().UseThreads(useThreads).Build();
+
     private static Schema WithTagTypes(Schema schema)
     {
         var metadata = new Dictionary<string, string>(schema.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
@@ -235,14 +234,11 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         return new Schema(schema.FieldsList, metadata);
     }
 
-    // Arrow C++'s default allocator (jemalloc where it is built in): with a writer per row group on several
-    // threads it kept less memory and used less CPU than the system allocator (2M-record benchmark, 2 workers:
-    // 381 against 414 MB peak RSS, 3.95 against 4.08 CPU-s).
     private static readonly string[] s_noStatistics = [BamColumns.QName, BamColumns.Cigar, BamColumns.Seq, BamColumns.Qual, BamColumns.TagsOther];
 
     /// <summary>
-    /// Row groups encoded at once: one per worker, at most 8 (each holds its encoded pages, ~50 MB for 131,072 short
-    /// reads, until it is complete).
+    /// Row groups encoded at once: one per worker, at most 8 (each holds its encoded pages in memory until it is
+    /// complete).
     /// </summary>
     private int MaxPartsInFlight => Math.Clamp(_context?.Workers ?? 1, 1, 8);
 
@@ -310,7 +306,10 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
                 _ => Compression.Uncompressed,
             })
             .MaxRowGroupLength(_options.RowGroupSize)
-            .MemoryPool(MemoryPool.GetDefaultMemoryPool()) // see the note on s_noStatistics
+            // Arrow C++'s default allocator (jemalloc where it is built in): with a writer per row group on several
+            // threads it kept less memory and used less CPU than the system allocator (2M-record benchmark, 2
+            // workers: 381 against 414 MB peak RSS, 3.95 against 4.08 CPU-s).
+            .MemoryPool(MemoryPool.GetDefaultMemoryPool())
             .DisableDictionary()
             .CreatedBy($"bamflow {BamArrowSchema.Version} (ParquetSharp)");
         if (_options.Compression == ParquetCompression.Zstd)

@@ -38,9 +38,11 @@ public sealed record ParquetSinkOptions
     public IReadOnlyList<string> DictionaryColumns { get; init; } = ["rname", "rnext", "tags.RG"];
 
     /// <summary>
-    /// Encode a row group's columns in parallel on Arrow C++'s thread pool (one thread per core of the machine,
-    /// not limited by <c>PipelineOptions.Threads</c>). Default true; false keeps the writer on the calling thread,
-    /// what the CLI does for <c>--threads 1</c> and <c>--sequential</c>. The file's bytes are the same either way.
+    /// When the sink encodes on the calling thread (the sequential engine, one worker, or no engine): encode a row
+    /// group's columns in parallel on Arrow C++'s thread pool (one thread per core of the machine, not limited by
+    /// <c>PipelineOptions.Threads</c>). Default true; the CLI sets false. Attached to the parallel engine with two or
+    /// more workers, the sink encodes row groups on the run's workers instead and this is not used. The file's
+    /// bytes are the same either way.
     /// </summary>
     public bool UseThreads { get; init; } = true;
 

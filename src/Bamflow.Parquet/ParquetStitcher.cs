@@ -100,27 +100,28 @@ internal sealed class ParquetStitcher(Stream output)
 
     private static void Shift(ThriftStruct group, long delta)
     {
-        ShiftPositive(group, GroupFileOffset, delta);
+        Move(group, GroupFileOffset, delta);
         if (group[GroupColumns] is ThriftStruct.ThriftList columns)
         {
             foreach (ThriftStruct column in columns.Items.Cast<ThriftStruct>())
             {
-                ShiftPositive(column, ChunkFileOffset, delta);
-                column.Shift(ChunkOffsetIndexOffset, delta);
-                column.Shift(ChunkColumnIndexOffset, delta);
+                Move(column, ChunkFileOffset, delta);
+                Move(column, ChunkOffsetIndexOffset, delta);
+                Move(column, ChunkColumnIndexOffset, delta);
                 if (column[ChunkMetaData] is ThriftStruct meta)
                 {
-                    meta.Shift(MetaDataPageOffset, delta);
-                    meta.Shift(MetaIndexPageOffset, delta);
-                    meta.Shift(MetaDictionaryPageOffset, delta);
-                    meta.Shift(MetaBloomFilterOffset, delta);
+                    Move(meta, MetaDataPageOffset, delta);
+                    Move(meta, MetaIndexPageOffset, delta);
+                    Move(meta, MetaDictionaryPageOffset, delta);
+                    Move(meta, MetaBloomFilterOffset, delta);
                 }
             }
         }
     }
 
-    // ColumnChunk.file_offset and RowGroup.file_offset: some writers leave 0 for "not set".
-    private static void ShiftPositive(ThriftStruct value, short id, long delta)
+    // An offset present and positive (bytes 0–3 are the magic, so 0 is never a place: some writers leave 0 in the
+    // deprecated file_offset fields for "not set").
+    private static void Move(ThriftStruct value, short id, long delta)
     {
         if (value[id] is long offset && offset > 0)
         {

@@ -36,15 +36,6 @@ internal sealed class ThriftStruct
         }
     }
 
-    /// <summary>Adds <paramref name="delta"/> to the i64 field <paramref name="id"/> if present.</summary>
-    public void Shift(short id, long delta)
-    {
-        if (this[id] is long value)
-        {
-            this[id] = value + delta;
-        }
-    }
-
     public static ThriftStruct Read(ReadOnlySpan<byte> bytes)
     {
         var reader = new Reader(bytes);
