@@ -36,6 +36,8 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     private SinkContext? _context;
     private SemaphoreSlim? _held;
     private readonly Stack<MemoryStream> _buffers = new();
+    private readonly Stack<ByteArrayColumnWriter[]> _columnWriters = new();
+    private PartLayout? _layout;
     private RowGroupPart? _current;
     private int _lastPartLength;
     private bool _closed;
@@ -54,6 +56,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         _options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         _schema = WithTagTypes(schema);
+        _layout = new PartLayout(_schema, _options.Compression == ParquetCompression.Zstd ? [.. _options.EntropyCodedColumns] : []);
         _properties = BuildWriterProperties(_schema);
         _arrowProperties = ArrowProperties(_options.UseThreads);
 
@@ -251,7 +254,8 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         }
 
         MemoryStream buffer = _buffers.Count > 0 ? _buffers.Pop() : new MemoryStream(_lastPartLength + (_lastPartLength >> 3));
-        var part = new RowGroupPart(buffer, _schema!, _properties!, _arrowProperties!, _context);
+        ByteArrayColumnWriter[] columns = _columnWriters.Count > 0 ? _columnWriters.Pop() : _layout!.CreateWriters(_schema!);
+        var part = new RowGroupPart(buffer, _layout!, columns, _properties!, _arrowProperties!, _context);
         _parts.Enqueue(part);
         return part;
     }
@@ -269,21 +273,22 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     {
         RowGroupPart oldest = _parts.Peek();
         oldest.Seal();
-        ArraySegment<byte> bytes = await oldest.Encoded.ConfigureAwait(false);
+        EncodedPart encoded = await oldest.Encoded.ConfigureAwait(false);
         _parts.Dequeue();
-        _lastPartLength = bytes.Count;
+        _lastPartLength = encoded.File.Count;
         try
         {
-            _stitcher!.Append(bytes);
+            _stitcher!.Append(encoded.File, encoded.Columns);
         }
         finally
         {
             await oldest.DisposeAsync().ConfigureAwait(false);
         }
 
-        // The next part reuses this one's buffer (a row group's bytes: ~10 MB of LOH per part otherwise).
+        // The next part reuses this one's buffers (a row group's bytes: ~10 MB of LOH per part otherwise).
         oldest.Buffer.SetLength(0);
         _buffers.Push(oldest.Buffer);
+        _columnWriters.Push(oldest.Columns);
     }
 
     private void Released(RecordBatch batch)

@@ -18,8 +18,8 @@ internal sealed class ParquetStitcher(Stream output)
 {
     // parquet.thrift field ids.
     private const short FileNumRows = 3, FileRowGroups = 4;
-    private const short GroupColumns = 1, GroupNumRows = 3, GroupFileOffset = 5, GroupOrdinal = 7;
-    private const short ChunkFileOffset = 2, ChunkMetaData = 3, ChunkOffsetIndexOffset = 4, ChunkColumnIndexOffset = 6;
+    private const short GroupColumns = 1, GroupTotalByteSize = 2, GroupNumRows = 3, GroupFileOffset = 5, GroupTotalCompressedSize = 6, GroupOrdinal = 7;
+    private const short ChunkFileOffset = 2, ChunkMetaData = 3, ChunkOffsetIndexOffset = 4, ChunkOffsetIndexLength = 5, ChunkColumnIndexOffset = 6;
     private const short MetaDataPageOffset = 9, MetaIndexPageOffset = 10, MetaDictionaryPageOffset = 11, MetaBloomFilterOffset = 14;
 
     private static ReadOnlySpan<byte> Magic => "PAR1"u8;
@@ -39,11 +39,24 @@ internal sealed class ParquetStitcher(Stream output)
     }
 
     /// <summary>Appends the row groups of <paramref name="part"/>, a complete Parquet file.</summary>
-    public void Append(ReadOnlySpan<byte> part)
+    public void Append(ReadOnlySpan<byte> part) => Append(part, []);
+
+    /// <summary>
+    /// Appends the row group of <paramref name="part"/>, a complete Parquet file of the other columns, and the column
+    /// chunks in <paramref name="columns"/> (written elsewhere, ascending by leaf index), each put in its place
+    /// among the row group's columns.
+    /// </summary>
+    public void Append(ReadOnlySpan<byte> part, IReadOnlyList<ColumnChunkPart> columns)
     {
         (ThriftStruct footer, int footerStart) = ReadFooter(part);
         long delta = _position - Magic.Length;
-        if (footer[FileRowGroups] is ThriftStruct.ThriftList groups)
+        var groups = footer[FileRowGroups] as ThriftStruct.ThriftList;
+        if (columns.Count > 0 && groups?.Items.Count != 1)
+        {
+            throw new InvalidDataException($"Parquet part with {groups?.Items.Count ?? 0} row groups: columns written elsewhere need exactly one");
+        }
+
+        if (groups is not null)
         {
             foreach (ThriftStruct group in groups.Items.Cast<ThriftStruct>())
             {
@@ -60,6 +73,21 @@ internal sealed class ParquetStitcher(Stream output)
 
         output.Write(part[Magic.Length..footerStart]);
         _position += footerStart - Magic.Length;
+        var placed = new List<(ThriftStruct Chunk, long At, ColumnChunkPart Column)>(columns.Count);
+        foreach (ColumnChunkPart column in columns)
+        {
+            placed.Add((column.Chunk, AppendColumn((ThriftStruct)groups!.Items[0], column), column));
+        }
+
+        // Their offset indexes after them (as Arrow C++ puts its own after the row group's pages), page offsets absolute.
+        foreach ((ThriftStruct chunk, long at, ColumnChunkPart column) in placed)
+        {
+            var pages = column.Pages.Select(p => (object)new ThriftStruct().AddI64(1, p.Offset + at).AddI32(2, p.Size).AddI64(3, p.FirstRow));
+            byte[] index = new ThriftStruct().AddList(1, ThriftStruct.Struct, pages).ToArray();
+            chunk.AddI64(ChunkOffsetIndexOffset, _position).AddI32(ChunkOffsetIndexLength, index.Length);
+            output.Write(index);
+            _position += index.Length;
+        }
     }
 
     /// <summary>
@@ -79,6 +107,38 @@ internal sealed class ParquetStitcher(Stream output)
         output.Write(bytes);
         output.Write(trailer);
         _position += bytes.Length + trailer.Length;
+    }
+
+    /// <summary>Writes the column's pages, puts its chunk among the row group's columns; returns where the pages start.</summary>
+    private long AppendColumn(ThriftStruct group, ColumnChunkPart column)
+    {
+        long at = _position;
+        output.Write(column.Bytes.Span);
+        _position += column.Bytes.Length;
+
+        // Its offsets count from its first byte; the row group's totals now include it.
+        ThriftStruct chunk = column.Chunk;
+        var meta = (ThriftStruct)chunk[ChunkMetaData]!;
+        meta[MetaDataPageOffset] = (long)meta[MetaDataPageOffset]! + at;
+        var list = (ThriftStruct.ThriftList)group[GroupColumns]!;
+        if (column.LeafIndex > list.Items.Count)
+        {
+            throw new InvalidDataException($"column chunk for leaf {column.LeafIndex} of a row group of {list.Items.Count} columns");
+        }
+
+        list.Items.Insert(column.LeafIndex, chunk);
+        group[GroupTotalByteSize] = (long)group[GroupTotalByteSize]! + column.UncompressedSize;
+        if (group[GroupTotalCompressedSize] is long compressed)
+        {
+            group[GroupTotalCompressedSize] = compressed + column.CompressedSize;
+        }
+
+        if (column.LeafIndex == 0 && group[GroupFileOffset] is long)
+        {
+            group[GroupFileOffset] = at; // the row group's first column is now this one
+        }
+
+        return at;
     }
 
     private static (ThriftStruct Footer, int FooterStart) ReadFooter(ReadOnlySpan<byte> file)

@@ -12,7 +12,7 @@ namespace Bamflow.Parquet;
 internal sealed class ThriftStruct
 {
     // Compact-protocol type ids.
-    private const byte BoolTrue = 1, BoolFalse = 2, Byte = 3, I16 = 4, I32 = 5, I64 = 6, Double = 7, Binary = 8, List = 9, Set = 10, Map = 11, Struct = 12;
+    internal const byte BoolTrue = 1, BoolFalse = 2, Byte = 3, I16 = 4, I32 = 5, I64 = 6, Double = 7, Binary = 8, List = 9, Set = 10, Map = 11, Struct = 12;
     private const int MaxDepth = 64;
 
     private readonly List<ThriftField> _fields = [];
@@ -35,6 +35,23 @@ internal sealed class ThriftStruct
             _fields[i] = _fields[i] with { Value = value ?? throw new ArgumentNullException(nameof(value)) };
         }
     }
+
+    /// <summary>Appends a field (callers add them in ascending id order, as Thrift writes them); returns this struct.</summary>
+    public ThriftStruct Add(short id, byte type, object value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        _fields.Add(new ThriftField(id, type, value));
+        return this;
+    }
+
+    /// <summary>Appends an i32 field.</summary>
+    public ThriftStruct AddI32(short id, int value) => Add(id, I32, value);
+
+    /// <summary>Appends an i64 field.</summary>
+    public ThriftStruct AddI64(short id, long value) => Add(id, I64, value);
+
+    /// <summary>Appends a list field of <paramref name="elementType"/> elements.</summary>
+    public ThriftStruct AddList(short id, byte elementType, IEnumerable<object> items) => Add(id, List, new ThriftList(List, elementType, [.. items]));
 
     public static ThriftStruct Read(ReadOnlySpan<byte> bytes)
     {
