@@ -124,29 +124,34 @@ internal sealed class ZstdHuffmanEncoder
     /// <summary>Counts the bytes of the block (four tables, so repeated bytes do not wait on each other); returns the distinct ones.</summary>
     private int Count(ReadOnlySpan<byte> block, out int maxSymbol)
     {
-        Span<uint> counts = _counts;
-        counts.Clear();
+        System.Array.Clear(_counts);
+        ref uint counts = ref MemoryMarshal.GetArrayDataReference(_counts);
         ref byte b = ref MemoryMarshal.GetReference(block);
         int n = block.Length, i = 0;
-        for (; i + 4 <= n; i += 4)
+        for (; i + 8 <= n; i += 8)
         {
-            counts[Unsafe.Add(ref b, i)]++;
-            counts[256 + Unsafe.Add(ref b, i + 1)]++;
-            counts[512 + Unsafe.Add(ref b, i + 2)]++;
-            counts[768 + Unsafe.Add(ref b, i + 3)]++;
+            ulong v = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref b, i));
+            Unsafe.Add(ref counts, (int)(v & 0xFF))++;
+            Unsafe.Add(ref counts, 256 + (int)((v >> 8) & 0xFF))++;
+            Unsafe.Add(ref counts, 512 + (int)((v >> 16) & 0xFF))++;
+            Unsafe.Add(ref counts, 768 + (int)((v >> 24) & 0xFF))++;
+            Unsafe.Add(ref counts, (int)((v >> 32) & 0xFF))++;
+            Unsafe.Add(ref counts, 256 + (int)((v >> 40) & 0xFF))++;
+            Unsafe.Add(ref counts, 512 + (int)((v >> 48) & 0xFF))++;
+            Unsafe.Add(ref counts, 768 + (int)(v >> 56))++;
         }
 
         for (; i < n; i++)
         {
-            counts[Unsafe.Add(ref b, i)]++;
+            Unsafe.Add(ref counts, Unsafe.Add(ref b, i))++;
         }
 
         int distinct = 0;
         maxSymbol = 0;
         for (int s = 0; s < 256; s++)
         {
-            uint c = counts[s] + counts[256 + s] + counts[512 + s] + counts[768 + s];
-            counts[s] = c;
+            uint c = Unsafe.Add(ref counts, s) + Unsafe.Add(ref counts, 256 + s) + Unsafe.Add(ref counts, 512 + s) + Unsafe.Add(ref counts, 768 + s);
+            Unsafe.Add(ref counts, s) = c;
             if (c != 0)
             {
                 distinct++;
