@@ -9,7 +9,8 @@ using Bamflow.Bgzf;
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// The parallel front-end: the sequential frame reader fills groups of compressed BGZF blocks (I/O only); an
+/// The parallel front-end: the sequential reader reads the input in large runs straight into group buffers and finds
+/// the compressed BGZF blocks in place (I/O only; a block cut by the end of a group's bytes goes on to the next); an
 /// ordered <see cref="TransformBlock{TInput,TOutput}"/> inflates groups on every core; one chunker cuts the
 /// inflated stream into <see cref="RecordChunk"/>s at record boundaries, into a bounded <see cref="BufferBlock{T}"/>
 /// (the source block of the conversion graph). Group buffers come from a fixed pool sized by the capacities.
@@ -56,6 +57,11 @@ internal sealed class ParallelRecordSource : IChunkSource
     private long _compressedBytesRead;
     private bool _lastFrameWasEofMarker;
     private bool _reachedEnd;
+
+    // Reader state: the frames taken so far and their bytes, for the size of the next read.
+    private const int InitialFrameLengthGuess = 32 * 1024;
+    private long _framesTaken;
+    private long _frameBytesTaken;
 
     public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, FirstFault faults)
     {
@@ -131,7 +137,7 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>Completes when the front-end has finished (or failed: the failure is in the run's faults).</summary>
     public Task Completion => _finished;
 
-    /// <summary>The sequential I/O: whole frames into group buffers, nothing else.</summary>
+    /// <summary>The sequential I/O: the input into group buffers, cut into whole frames, nothing else.</summary>
     private async Task ReadAsync()
     {
         CancellationToken token = _sourceStop.Token;
@@ -145,34 +151,26 @@ internal sealed class ParallelRecordSource : IChunkSource
             }
 
             bool end = _reachedEnd;
+            FrameGroup? previous = null;
             while (!end && !_limitReached)
             {
                 long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
                 FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
                 _waitClock.AddTime(waitStart);
                 long readStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                group.Reset();
-                while (group.HasRoom)
-                {
-                    BgzfFrame frame;
-                    try
-                    {
-                        if (!_remainder.Frames.TryReadFrame(group.FreeSpace, out frame))
-                        {
-                            end = true;
-                            break;
-                        }
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        // A malformed or cut block: it travels after the frames before it, so the chunker meets it in order.
-                        group.Error = e;
-                        end = true;
-                        break;
-                    }
 
-                    group.AddFrame(frame);
-                    _lastFrameWasEofMarker = frame.IsEofMarker;
+                // The bytes read past the last group's frames (its compressed buffer is only read while it is inflated,
+                // and only this reader writes one, so they are still there even if that group came back as this one).
+                group.Reset(previous is null ? default : previous.Unparsed);
+                try
+                {
+                    end = Fill(group);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // A malformed or cut block: it travels after the frames before it, so the chunker meets it in order.
+                    group.Error = e;
+                    end = true;
                 }
 
                 Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
@@ -183,6 +181,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                     _groups.Post(group);
                 }
 
+                previous = group;
                 _waitClock.AddTime(waitStart);
             }
 
@@ -196,6 +195,41 @@ internal sealed class ParallelRecordSource : IChunkSource
         {
             _inflate.Complete();
         }
+    }
+
+    /// <summary>
+    /// Finds frames in the group's buffer, reading more of the input straight into it when the next frame is not all
+    /// there; stops when the group is full (bytes read past its last frame are left for the next group) or at the end.
+    /// A read asks for about what the group's remaining frames take at the average frame length so far, and at least
+    /// <see cref="BgzfFrame.MaxLength"/> bytes (no smaller than a stream's buffer, so a FileStream passes it straight through).
+    /// </summary>
+    /// <returns>True when the input ended cleanly.</returns>
+    private bool Fill(FrameGroup group)
+    {
+        BgzfFrameReader frames = _remainder.Frames;
+        while (!group.IsFull)
+        {
+            if (frames.TryTakeFrame(group.Unparsed, out BgzfFrame frame, out int missing))
+            {
+                group.AddFrame(frame);
+                _lastFrameWasEofMarker = frame.IsEofMarker;
+                _framesTaken++;
+                _frameBytesTaken += frame.Length;
+                continue;
+            }
+
+            if (missing == 0)
+            {
+                return true;
+            }
+
+            long averageFrame = _framesTaken == 0 ? InitialFrameLengthGuess : _frameBytesTaken / _framesTaken;
+            long wanted = Math.Max(BgzfFrame.MaxLength, (group.FramesLeft * averageFrame) - group.Unparsed.Length);
+            Span<byte> free = group.FreeSpace;
+            group.AddRead(frames.ReadAhead(free[..(int)Math.Min(Math.Max(wanted, missing), free.Length)], missing));
+        }
+
+        return false;
     }
 
     /// <summary>Pure CPU: inflates every frame of the group into its inflated buffer (one inflater per worker).</summary>
@@ -448,7 +482,11 @@ internal sealed class ParallelRecordSource : IChunkSource
     }
 }
 
-/// <summary>A group of compressed BGZF frames and their inflated bytes, recycled through a fixed pool.</summary>
+/// <summary>
+/// A group of compressed BGZF frames and their inflated bytes, recycled through a fixed pool. The compressed buffer holds
+/// the frames and then the bytes read past the last of them (the start of the next group's frames); at most
+/// <see cref="MaxFrames"/> frames of at most <see cref="BgzfFrame.MaxLength"/> bytes, so a frame started always fits.
+/// </summary>
 internal sealed class FrameGroup
 {
     private const int MaxFrames = 32;
@@ -457,7 +495,8 @@ internal sealed class FrameGroup
     private readonly BgzfFrame[] _frames = new BgzfFrame[MaxFrames];
     private readonly int[] _frameStart = new int[MaxFrames];
     private readonly int[] _inflatedStart = new int[MaxFrames + 1];
-    private int _compressedLength;
+    private int _framesEnd;
+    private int _filled;
     private int _inflatedFrames;
     private int _prefixLength;
     private VirtualPosition _prefixPosition;
@@ -467,9 +506,15 @@ internal sealed class FrameGroup
     /// <summary>The error that ends the input at this group (a block that could not be read or inflated), after its good frames.</summary>
     public Exception? Error { get; set; }
 
-    public bool HasRoom => FrameCount < MaxFrames && _compressed.Length - _compressedLength >= BgzfFrame.MaxLength;
+    public bool IsFull => FrameCount == MaxFrames;
 
-    public Span<byte> FreeSpace => _compressed.AsSpan(_compressedLength);
+    public int FramesLeft => MaxFrames - FrameCount;
+
+    /// <summary>Bytes read past the last frame.</summary>
+    public ReadOnlySpan<byte> Unparsed => _compressed.AsSpan(_framesEnd, _filled - _framesEnd);
+
+    /// <summary>Room for more bytes of the input, after those read.</summary>
+    public Span<byte> FreeSpace => _compressed.AsSpan(_filled);
 
     /// <summary>Inflated runs: the prefix (if any), else one per frame.</summary>
     public int SegmentCount => _prefixLength > 0 ? 1 : _inflatedFrames;
@@ -479,15 +524,28 @@ internal sealed class FrameGroup
         Error = null;
         _inflatedFrames = 0;
         FrameCount = 0;
-        _compressedLength = 0;
+        _framesEnd = 0;
+        _filled = 0;
         _prefixLength = 0;
     }
 
+    /// <summary>Empties the group, then starts its bytes with <paramref name="unparsed"/> (may be this group's own).</summary>
+    public void Reset(ReadOnlySpan<byte> unparsed)
+    {
+        Reset();
+        unparsed.CopyTo(_compressed);
+        _filled = unparsed.Length;
+    }
+
+    /// <summary><paramref name="count"/> bytes were read into <see cref="FreeSpace"/>.</summary>
+    public void AddRead(int count) => _filled += count;
+
+    /// <summary>The frame at the start of <see cref="Unparsed"/>.</summary>
     public void AddFrame(BgzfFrame frame)
     {
         _frames[FrameCount] = frame;
-        _frameStart[FrameCount] = _compressedLength;
-        _compressedLength += frame.Length;
+        _frameStart[FrameCount] = _framesEnd;
+        _framesEnd += frame.Length;
         FrameCount++;
     }
 

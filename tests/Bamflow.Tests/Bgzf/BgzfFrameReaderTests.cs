@@ -4,7 +4,7 @@ using Bamflow.Tests.Support;
 
 namespace Bamflow.Tests.Bgzf;
 
-public sealed class BgzfFrameReaderTests
+public sealed partial class BgzfFrameReaderTests
 {
     private static readonly byte[] s_frame = new byte[BgzfFrame.MaxLength];
 

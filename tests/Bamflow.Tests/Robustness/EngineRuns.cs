@@ -55,7 +55,11 @@ internal static class EngineRuns
     }
 
     /// <summary>Converts with the engine into an in-memory Arrow IPC file.</summary>
-    public static async Task<Outcome> ConvertAsync(string path, PipelineOptions options)
+    public static Task<Outcome> ConvertAsync(string path, PipelineOptions options) =>
+        ConvertAsync(path, (log, backend) => BamReader.Open(path, log, backend), options);
+
+    /// <summary>Converts what <paramref name="open"/> reads (a pipe-like stream, say) with the engine into an in-memory Arrow IPC file.</summary>
+    public static async Task<Outcome> ConvertAsync(string name, Func<ILogger, IBgzfInflater, BamReader> open, PipelineOptions options)
     {
         var log = new WarningLog();
         Task<Outcome> run = Task.Run(async () =>
@@ -63,7 +67,7 @@ internal static class EngineRuns
             try
             {
                 using IBgzfInflater backend = BgzfInflater.Create(options.Inflater);
-                using BamReader reader = BamReader.Open(path, log, backend);
+                using BamReader reader = open(log, backend);
                 var output = new MemoryStream();
                 ConversionSummary summary;
                 await using (var sink = new ArrowIpcSink(output, ArrowIpcFormat.File))
@@ -79,7 +83,7 @@ internal static class EngineRuns
                 return new Outcome(0, false, log.EofWarnings, e, null);
             }
         });
-        return await WithDeadline(run, $"engine {options} over {path}");
+        return await WithDeadline(run, $"engine {options} over {name}");
     }
 
     private static async Task<Outcome> WithDeadline(Task<Outcome> run, string what)
