@@ -8,12 +8,14 @@ namespace Bamflow.Parquet;
 /// Writes one row group's column chunk of a top-level, nullable string column (Parquet <c>optional binary</c>,
 /// logical type STRING) straight from the Arrow batches: data pages (v1) whose definition levels are the validity
 /// bitmap (RLE/bit-packed hybrid), whose values are DELTA_LENGTH_BYTE_ARRAY (the lengths delta-packed, then the
-/// bytes as they lie in the Arrow buffer), compressed as zstd frames by <see cref="ZstdHuffmanEncoder"/>. Also the
-/// chunk's offset index. Offsets in the metadata it returns count from the start of the chunk's bytes; the
-/// stitcher moves them to where the bytes land.
+/// bytes as they lie in the Arrow buffer), each page one zstd frame. A page's frame is written by whichever of two
+/// encoders makes a sample of its values smaller: zstd's own compressor (level 1, through ZstdSharp), or
+/// <see cref="ZstdHuffmanEncoder"/> (Huffman-coded literals only, several times faster, and smaller where the bytes
+/// have little structure beyond their frequencies, as binned base qualities). Offsets in the metadata it returns count
+/// from the start of the chunk's bytes; the stitcher moves them to where the bytes land.
 /// </summary>
 /// <remarks>https://github.com/apache/parquet-format/blob/master/Encodings.md, parquet.thrift (PageHeader, ColumnMetaData, OffsetIndex).</remarks>
-internal sealed class ByteArrayColumnWriter
+internal sealed class ByteArrayColumnWriter : IDisposable
 {
     // parquet.thrift enums and field ids.
     private const int TypeByteArray = 6, CodecZstd = 6, PageData = 0;
@@ -21,8 +23,12 @@ internal sealed class ByteArrayColumnWriter
     private const int MaxPageValueBytes = 1 << 20; // Arrow C++'s default data page size
     private const int MaxPageRows = 20_000;        // and its default rows per page
     private const int DeltaBlock = 128, DeltaMiniblocks = 4, DeltaMiniblock = DeltaBlock / DeltaMiniblocks;
+    private const int SampleBytes = 32 * 1024; // of each page's values, compressed both ways to choose the encoder
 
     private readonly ZstdHuffmanEncoder _encoder = new();
+    private readonly ZstdSharp.Compressor _zstd = new(ParquetSinkOptions.DefaultZstdLevel);
+    private readonly byte[] _sample = new byte[ZstdSharp.Compressor.GetCompressBound(SampleBytes) + ZstdHuffmanEncoder.MaxCompressedLength(SampleBytes)];
+    private byte[] _contiguous = [];
     private readonly List<(long Offset, int Size, long FirstRow)> _pages = [];
     private byte[] _chunk = new byte[1 << 16];
     private byte[] _frame = new byte[ZstdHuffmanEncoder.MaxCompressedLength(MaxPageValueBytes + (1 << 16))];
@@ -34,6 +40,8 @@ internal sealed class ByteArrayColumnWriter
     private long _nulls;
     private long _valueBytes;
     private long _uncompressed;
+    private long _entropyPages;
+    private long _zstdPages;
 
     public ByteArrayColumnWriter(string name, int leafIndex)
     {
@@ -43,6 +51,9 @@ internal sealed class ByteArrayColumnWriter
 
     /// <summary>The column's name (its path in the schema: a top-level column).</summary>
     public string Name { get; }
+
+    /// <summary>Pages written by the entropy coder and by zstd's own compressor, since the writer was made.</summary>
+    public (long Entropy, long Zstd) PagesByEncoder => (_entropyPages, _zstdPages);
 
     /// <summary>The column's position among the schema's leaf columns (its place in a row group's column list).</summary>
     public int LeafIndex { get; }
@@ -145,13 +156,23 @@ internal sealed class ByteArrayColumnWriter
         }
 
         int uncompressed = at + bytes.Length;
-        int bound = ZstdHuffmanEncoder.MaxCompressedLength(uncompressed);
+        int bound = Math.Max(ZstdHuffmanEncoder.MaxCompressedLength(uncompressed), ZstdSharp.Compressor.GetCompressBound(uncompressed));
         if (_frame.Length < bound)
         {
             _frame = new byte[bound];
         }
 
-        int compressed = _encoder.Compress(prefix[..at], bytes, _frame);
+        int compressed;
+        if (EntropyCodingIsSmaller(bytes))
+        {
+            compressed = _encoder.Compress(prefix[..at], bytes, _frame);
+            _entropyPages++;
+        }
+        else
+        {
+            compressed = CompressZstd(prefix[..at], bytes);
+            _zstdPages++;
+        }
 
         byte[] header = new ThriftStruct()
             .AddI32(1, PageData)
@@ -174,6 +195,39 @@ internal sealed class ByteArrayColumnWriter
         _nulls += nulls;
         _valueBytes += valueBytes;
     }
+
+    /// <summary>
+    /// Whether the entropy coder writes a sample of <paramref name="values"/> (its first 32 KiB) in no more bytes than
+    /// zstd's compressor does, and zstd gets no more than 8×: zstd's match search finds repeats (runs, shared
+    /// prefixes, repeated reads) that an order-0 coder cannot, and costs several times the time where there are few.
+    /// </summary>
+    private bool EntropyCodingIsSmaller(ReadOnlySpan<byte> values)
+    {
+        ReadOnlySpan<byte> sample = values[..Math.Min(values.Length, SampleBytes)];
+        int entropy = _encoder.Compress([], sample, _sample);
+        int zstd = _zstd.Wrap(sample, _sample);
+
+        // Below a bit a byte is zstd's ground (long runs, repeats): a Huffman code spends at least one bit on every
+        // byte of a block that is not a single run, so a sample that happens to be one run misleads it.
+        return entropy <= zstd && zstd > sample.Length / 8;
+    }
+
+    /// <summary>One zstd frame of the page (the prefix and the values made contiguous first) by zstd's own compressor.</summary>
+    private int CompressZstd(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> values)
+    {
+        int length = prefix.Length + values.Length;
+        if (_contiguous.Length < length)
+        {
+            _contiguous = new byte[Math.Max(length, _contiguous.Length * 2)];
+        }
+
+        prefix.CopyTo(_contiguous);
+        values.CopyTo(_contiguous.AsSpan(prefix.Length));
+        return _zstd.Wrap(_contiguous.AsSpan(0, length), _frame);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _zstd.Dispose();
 
     /// <summary>The non-null values' bytes, copied together (only for arrays whose null slots hold bytes: Bamflow's never do).</summary>
     private ReadOnlySpan<byte> Gather(ReadOnlySpan<int> offsets, ReadOnlySpan<byte> validity, int firstBit, ReadOnlySpan<byte> values, long valueBytes)

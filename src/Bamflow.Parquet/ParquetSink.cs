@@ -153,6 +153,15 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         while (_parts.TryDequeue(out RowGroupPart? part))
         {
             await part.DisposeAsync().ConfigureAwait(false);
+            _columnWriters.Push(part.Columns); // no worker uses them any more
+        }
+
+        while (_columnWriters.TryPop(out ByteArrayColumnWriter[]? writers))
+        {
+            foreach (ByteArrayColumnWriter writer in writers)
+            {
+                writer.Dispose();
+            }
         }
 
         _arrowProperties?.Dispose();

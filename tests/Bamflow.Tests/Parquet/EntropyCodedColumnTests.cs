@@ -88,6 +88,25 @@ public sealed class EntropyCodedColumnTests : IDisposable
         Assert.True(ColumnBytes(own, "qual") < ColumnBytes(arrow, "qual"), $"{ColumnBytes(own, "qual")} vs {ColumnBytes(arrow, "qual")}");
     }
 
+    public static TheoryData<string> GoodFiles => [.. SharedData.CorpusFiles(bad: false)];
+
+    [Theory]
+    [MemberData(nameof(GoodFiles))]
+    public void CorpusFile_QualColumn_NoLargerThanArrowsZstd(string name)
+    {
+        string path = SharedData.CorpusPath(name);
+        string own = Path.Combine(_dir, "own.parquet"), arrow = Path.Combine(_dir, "arrow.parquet");
+        ParquetSam.Convert(path, own);
+        ParquetSam.Convert(path, arrow, sink: new ParquetSinkOptions { EntropyCodedColumns = [] });
+
+        // Each page is written by whichever encoder makes a sample of it smaller: never much larger than Arrow C++'s zstd
+        // (a few bytes of page headers and frames on tiny columns, a sample's misjudgement on big ones).
+        long ownBytes = ColumnBytes(own, "qual"), arrowBytes = ColumnBytes(arrow, "qual");
+        File.AppendAllText(Path.Combine(Path.GetTempPath(), "bamflow-qual-sizes.tsv"), $"{name}\t{ownBytes}\t{arrowBytes}\t{(double)ownBytes / Math.Max(1, arrowBytes):F3}\n");
+        Assert.True(ownBytes <= (arrowBytes * 1.05) + 256, $"{name}: qual column {ownBytes} bytes, Arrow C++'s zstd {arrowBytes}");
+        ArrowSam.AssertSame(ParquetSam.Lines(arrow), ParquetSam.Lines(own), name);
+    }
+
     private static async Task WriteAsync(string path, string?[] values, int batchRows, int rowGroupRows, bool qualFirst, ParquetSinkOptions? options = null)
     {
         Schema schema = Schema(qualFirst);
