@@ -200,10 +200,28 @@ public sealed class CountingStream(Stream inner) : Stream
     }
 
     /// <inheritdoc />
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Writes synchronously, on the caller's thread: the sink runs on the run's own workers, so the write's cost is
+    /// counted in <c>--threads</c>; the stream's own asynchronous path (for standard output and files, a thread-pool
+    /// hop per buffer) cost more CPU than the writes themselves (benchmark BAM, Arrow IPC to stdout, 2 threads:
+    /// 1.23 → 1.18 CPU-s, 0.632 → 0.614 s).
+    /// </remarks>
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-        BytesWritten += buffer.Length;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        try
+        {
+            Write(buffer.Span);
+            return ValueTask.CompletedTask;
+        }
+        catch (Exception e)
+        {
+            return ValueTask.FromException(e);
+        }
     }
 
     /// <inheritdoc />
