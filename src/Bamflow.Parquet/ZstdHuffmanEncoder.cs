@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace Bamflow.Parquet;
 
@@ -96,7 +97,12 @@ internal sealed class ZstdHuffmanEncoder
 
     private int WriteBlock(ReadOnlySpan<byte> block, Span<byte> destination, bool last)
     {
-        int distinct = Count(block, out int maxSymbol);
+        int distinct = CountFewSymbols(block, out int maxSymbol);
+        if (distinct < 0)
+        {
+            distinct = Count(block, out maxSymbol);
+        }
+
         if (distinct == 1)
         {
             WriteBlockHeader(destination, last, RleBlock, block.Length);
@@ -119,6 +125,109 @@ internal sealed class ZstdHuffmanEncoder
         WriteBlockHeader(destination, last, RawBlock, block.Length);
         block.CopyTo(destination[BlockHeaderLength..]);
         return BlockHeaderLength + block.Length;
+    }
+
+    /// <summary>
+    /// Counts the bytes of a block drawn from a few symbols (base qualities: 4–40 of them) with vectors: the symbols
+    /// of the first 1 KiB, then for each of them a byte counter per lane over the rest (compare and subtract, summed
+    /// every 255 vectors). Returns the distinct count, or -1 when there are more than 16 symbols or a symbol the first
+    /// 1 KiB did not have (the scalar <see cref="Count"/> then counts the block).
+    /// </summary>
+    private int CountFewSymbols(ReadOnlySpan<byte> block, out int maxSymbol)
+    {
+        const int Head = 1024, MaxSymbols = 16;
+        maxSymbol = 0;
+        if (!Vector256.IsHardwareAccelerated || block.Length < 4 * Head)
+        {
+            return -1;
+        }
+
+        int distinct = Count(block[..Head], out _);
+        if (distinct > MaxSymbols)
+        {
+            return -1;
+        }
+
+        Span<byte> symbols = stackalloc byte[MaxSymbols];
+        int k = 0;
+        for (int s = 0; s < 256; s++)
+        {
+            if (_counts[s] != 0)
+            {
+                symbols[k++] = (byte)s;
+            }
+        }
+
+        ReadOnlySpan<byte> rest = block[Head..];
+        int vectors = rest.Length / Vector256<byte>.Count;
+        ref byte start = ref MemoryMarshal.GetReference(rest);
+        Span<ulong> totals = stackalloc ulong[MaxSymbols];
+        totals.Clear();
+        for (int j = 0; j < k; j++)
+        {
+            Vector256<byte> symbol = Vector256.Create(symbols[j]);
+            ulong total = 0;
+            for (int v = 0; v < vectors;)
+            {
+                // Lanes count to at most 255 before they are summed.
+                int end = Math.Min(vectors, v + 255);
+                Vector256<byte> lanes = Vector256<byte>.Zero;
+                for (; v < end; v++)
+                {
+                    Vector256<byte> bytes = Vector256.LoadUnsafe(ref start, (nuint)(v * Vector256<byte>.Count));
+                    lanes -= Vector256.Equals(bytes, symbol);
+                }
+
+                total += SumBytes(lanes);
+            }
+
+            totals[j] = total;
+        }
+
+        for (int j = 0; j < k; j++)
+        {
+            _counts[symbols[j]] += (uint)totals[j];
+        }
+
+        for (int i = vectors * Vector256<byte>.Count; i < rest.Length; i++)
+        {
+            _counts[rest[i]]++;
+        }
+
+        long counted = 0;
+        for (int s = 0; s < 256; s++)
+        {
+            counted += _counts[s];
+        }
+
+        if (counted != block.Length)
+        {
+            return -1; // a symbol the head did not have
+        }
+
+        return CountDistinct(out maxSymbol);
+    }
+
+    private static ulong SumBytes(Vector256<byte> lanes)
+    {
+        Vector256<ushort> lo = Vector256.WidenLower(lanes), hi = Vector256.WidenUpper(lanes);
+        return Vector256.Sum(Vector256.WidenLower(lo + hi)) + Vector256.Sum(Vector256.WidenUpper(lo + hi));
+    }
+
+    private int CountDistinct(out int maxSymbol)
+    {
+        int distinct = 0;
+        maxSymbol = 0;
+        for (int s = 0; s < 256; s++)
+        {
+            if (_counts[s] != 0)
+            {
+                distinct++;
+                maxSymbol = s;
+            }
+        }
+
+        return distinct;
     }
 
     /// <summary>Counts the bytes of the block (four tables, so repeated bytes do not wait on each other); returns the distinct ones.</summary>
@@ -146,20 +255,12 @@ internal sealed class ZstdHuffmanEncoder
             Unsafe.Add(ref counts, Unsafe.Add(ref b, i))++;
         }
 
-        int distinct = 0;
-        maxSymbol = 0;
         for (int s = 0; s < 256; s++)
         {
-            uint c = Unsafe.Add(ref counts, s) + Unsafe.Add(ref counts, 256 + s) + Unsafe.Add(ref counts, 512 + s) + Unsafe.Add(ref counts, 768 + s);
-            Unsafe.Add(ref counts, s) = c;
-            if (c != 0)
-            {
-                distinct++;
-                maxSymbol = s;
-            }
+            Unsafe.Add(ref counts, s) += Unsafe.Add(ref counts, 256 + s) + Unsafe.Add(ref counts, 512 + s) + Unsafe.Add(ref counts, 768 + s);
         }
 
-        return distinct;
+        return CountDistinct(out maxSymbol);
     }
 
     /// <summary>
