@@ -8,8 +8,8 @@ namespace Bamflow.Parquet;
 /// Writes one row group's column chunk of a top-level, nullable string column (Parquet <c>optional binary</c>,
 /// logical type STRING) straight from the Arrow batches: data pages (v1) whose definition levels are the validity
 /// bitmap (RLE/bit-packed hybrid), whose values are DELTA_LENGTH_BYTE_ARRAY (the lengths delta-packed, then the
-/// bytes as they lie in the Arrow buffer), each page one zstd frame. A page's frame is written by whichever of two
-/// encoders makes a sample of its values smaller: zstd's own compressor (level 1, through ZstdSharp), or
+/// bytes as they lie in the Arrow buffer), each page one zstd frame. The frames are written by whichever of two
+/// encoders makes a sample of the values smaller (chosen on the chunk's first page and every 16th after it): zstd's own compressor (level 1, through ZstdSharp), or
 /// <see cref="ZstdHuffmanEncoder"/> (Huffman-coded literals only, several times faster, and smaller where the bytes
 /// have little structure beyond their frequencies, as binned base qualities). Offsets in the metadata it returns count
 /// from the start of the chunk's bytes; the stitcher moves them to where the bytes land.
@@ -23,7 +23,8 @@ internal sealed class ByteArrayColumnWriter : IDisposable
     private const int MaxPageValueBytes = 1 << 20; // Arrow C++'s default data page size
     private const int MaxPageRows = 20_000;        // and its default rows per page
     private const int DeltaBlock = 128, DeltaMiniblocks = 4, DeltaMiniblock = DeltaBlock / DeltaMiniblocks;
-    private const int SampleBytes = 32 * 1024; // of each page's values, compressed both ways to choose the encoder
+    private const int SampleBytes = 32 * 1024; // of a page's values, compressed both ways to choose the encoder
+    private const int ChooseEvery = 16;        // pages
 
     private readonly ZstdHuffmanEncoder _encoder = new();
     private readonly ZstdSharp.Compressor _zstd = new(ParquetSinkOptions.DefaultZstdLevel);
@@ -40,6 +41,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
     private long _nulls;
     private long _valueBytes;
     private long _uncompressed;
+    private bool _entropy;
     private long _entropyPages;
     private long _zstdPages;
 
@@ -162,8 +164,14 @@ internal sealed class ByteArrayColumnWriter : IDisposable
             _frame = new byte[bound];
         }
 
+        // The encoder is chosen on the chunk's first page and again every 16 pages (a sample costs zstd's time on 32 KiB).
+        if (_pages.Count % ChooseEvery == 0)
+        {
+            _entropy = EntropyCodingIsSmaller(bytes);
+        }
+
         int compressed;
-        if (EntropyCodingIsSmaller(bytes))
+        if (_entropy)
         {
             compressed = _encoder.Compress(prefix[..at], bytes, _frame);
             _entropyPages++;

@@ -130,7 +130,8 @@ internal sealed class ZstdHuffmanEncoder
     /// <summary>
     /// Counts the bytes of a block drawn from a few symbols (base qualities: 4–40 of them) with vectors: the symbols
     /// of the first 1 KiB, then for each of them a byte counter per lane over the rest (compare and subtract, summed
-    /// every 255 vectors). Returns the distinct count, or -1 when there are more than 16 symbols or a symbol the first
+    /// every 255 vectors; only where 32-byte vectors are hardware-accelerated: in a Native AOT build that
+    /// needs x86-64-v3, which the CLI's publish asks for). Returns the distinct count, or -1 when there are more than 16 symbols or a symbol the first
     /// 1 KiB did not have (the scalar <see cref="Count"/> then counts the block).
     /// </summary>
     private int CountFewSymbols(ReadOnlySpan<byte> block, out int maxSymbol)
