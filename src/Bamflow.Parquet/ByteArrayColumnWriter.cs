@@ -9,7 +9,7 @@ namespace Bamflow.Parquet;
 /// logical type STRING) straight from the Arrow batches: data pages (v1) whose definition levels are the validity
 /// bitmap (RLE/bit-packed hybrid), whose values are DELTA_LENGTH_BYTE_ARRAY (the lengths delta-packed, then the
 /// bytes as they lie in the Arrow buffer), each page one zstd frame. The frames are written by whichever of two
-/// encoders makes a sample of the values smaller (chosen on the chunk's first page and every 16th after it): zstd's own compressor (level 1, through ZstdSharp), or
+/// encoders writes the page smaller (tried on the writer's first page and every 64th after it): zstd's own compressor (level 1, through ZstdSharp), or
 /// <see cref="ZstdHuffmanEncoder"/> (Huffman-coded literals only, several times faster, and smaller where the bytes
 /// have little structure beyond their frequencies, as binned base qualities). Offsets in the metadata it returns count
 /// from the start of the chunk's bytes; the stitcher moves them to where the bytes land.
@@ -23,12 +23,11 @@ internal sealed class ByteArrayColumnWriter : IDisposable
     private const int MaxPageValueBytes = 1 << 20; // Arrow C++'s default data page size
     private const int MaxPageRows = 20_000;        // and its default rows per page
     private const int DeltaBlock = 128, DeltaMiniblocks = 4, DeltaMiniblock = DeltaBlock / DeltaMiniblocks;
-    private const int SampleBytes = 32 * 1024; // of a page's values, compressed both ways to choose the encoder
-    private const int ChooseEvery = 16;        // pages
+    private const int ChooseEvery = 64; // pages: the encoder is chosen on the writer's first page and every 64th
 
     private readonly ZstdHuffmanEncoder _encoder = new();
     private readonly ZstdSharp.Compressor _zstd = new(ParquetSinkOptions.DefaultZstdLevel);
-    private readonly byte[] _sample = new byte[ZstdSharp.Compressor.GetCompressBound(SampleBytes) + ZstdHuffmanEncoder.MaxCompressedLength(SampleBytes)];
+    private byte[] _alternative = [];
     private byte[] _contiguous = [];
     private readonly List<(long Offset, int Size, long FirstRow)> _pages = [];
     private byte[] _chunk = new byte[1 << 16];
@@ -42,6 +41,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
     private long _valueBytes;
     private long _uncompressed;
     private bool _entropy;
+    private long _pagesWritten;
     private long _entropyPages;
     private long _zstdPages;
 
@@ -164,21 +164,36 @@ internal sealed class ByteArrayColumnWriter : IDisposable
             _frame = new byte[bound];
         }
 
-        // The encoder is chosen on the chunk's first page and again every 16 pages (a sample costs zstd's time on 32 KiB).
-        if (_pages.Count % ChooseEvery == 0)
+        // The encoder is chosen on the writer's first page and again every 64th (a file's pages are much alike; a
+        // choice costs the other encoder's time on one page): both write that page, the smaller frame is kept, and its
+        // encoder writes the pages up to the next choice. Not on a sample of a page: zstd's matches may lie farther
+        // apart than a sample is long, as in long reads of one region.
+        int compressed;
+        ReadOnlySpan<byte> frame;
+        if (_pagesWritten++ % ChooseEvery == 0)
         {
-            _entropy = EntropyCodingIsSmaller(bytes);
+            int entropy = _encoder.Compress(prefix[..at], bytes, _frame);
+            if (_alternative.Length < bound)
+            {
+                _alternative = new byte[bound];
+            }
+
+            int zstd = CompressZstd(prefix[..at], bytes, _alternative);
+            _entropy = entropy <= zstd;
+            (compressed, frame) = _entropy ? (entropy, _frame) : (zstd, _alternative);
+        }
+        else
+        {
+            compressed = _entropy ? _encoder.Compress(prefix[..at], bytes, _frame) : CompressZstd(prefix[..at], bytes, _frame);
+            frame = _frame;
         }
 
-        int compressed;
         if (_entropy)
         {
-            compressed = _encoder.Compress(prefix[..at], bytes, _frame);
             _entropyPages++;
         }
         else
         {
-            compressed = CompressZstd(prefix[..at], bytes);
             _zstdPages++;
         }
 
@@ -196,7 +211,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
         EnsureChunk(header.Length + compressed);
         _pages.Add((_chunkLength, header.Length + compressed, _rows));
         header.CopyTo(_chunk, _chunkLength);
-        _frame.AsSpan(0, compressed).CopyTo(_chunk.AsSpan(_chunkLength + header.Length));
+        frame[..compressed].CopyTo(_chunk.AsSpan(_chunkLength + header.Length));
         _chunkLength += header.Length + compressed;
         _uncompressed += header.Length + uncompressed;
         _rows += rows;
@@ -204,24 +219,8 @@ internal sealed class ByteArrayColumnWriter : IDisposable
         _valueBytes += valueBytes;
     }
 
-    /// <summary>
-    /// Whether the entropy coder writes a sample of <paramref name="values"/> (its first 32 KiB) in no more bytes than
-    /// zstd's compressor does, and zstd gets no more than 8×: zstd's match search finds repeats (runs, shared
-    /// prefixes, repeated reads) that an order-0 coder cannot, and costs several times the time where there are few.
-    /// </summary>
-    private bool EntropyCodingIsSmaller(ReadOnlySpan<byte> values)
-    {
-        ReadOnlySpan<byte> sample = values[..Math.Min(values.Length, SampleBytes)];
-        int entropy = _encoder.Compress([], sample, _sample);
-        int zstd = _zstd.Wrap(sample, _sample);
-
-        // Below a bit a byte is zstd's ground (long runs, repeats): a Huffman code spends at least one bit on every
-        // byte of a block that is not a single run, so a sample that happens to be one run misleads it.
-        return entropy <= zstd && zstd > sample.Length / 8;
-    }
-
     /// <summary>One zstd frame of the page (the prefix and the values made contiguous first) by zstd's own compressor.</summary>
-    private int CompressZstd(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> values)
+    private int CompressZstd(ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> values, Span<byte> destination)
     {
         int length = prefix.Length + values.Length;
         if (_contiguous.Length < length)
@@ -231,7 +230,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
 
         prefix.CopyTo(_contiguous);
         values.CopyTo(_contiguous.AsSpan(prefix.Length));
-        return _zstd.Wrap(_contiguous.AsSpan(0, length), _frame);
+        return _zstd.Wrap(_contiguous.AsSpan(0, length), destination);
     }
 
     /// <inheritdoc />

@@ -56,7 +56,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         _options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
         _schema = WithTagTypes(schema);
-        _layout = new PartLayout(_schema, _options.Compression == ParquetCompression.Zstd ? [.. _options.EntropyCodedColumns] : []);
+        _layout = new PartLayout(_schema, _options.Compression == ParquetCompression.Zstd ? [.. _options.SinkEncodedColumns] : []);
         _properties = BuildWriterProperties(_schema);
         _arrowProperties = ArrowProperties(_options.UseThreads);
 

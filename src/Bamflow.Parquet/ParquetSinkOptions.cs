@@ -38,13 +38,16 @@ public sealed record ParquetSinkOptions
     public IReadOnlyList<string> DictionaryColumns { get; init; } = ["rname", "rnext", "tags.RG"];
 
     /// <summary>
-    /// Top-level string columns whose pages, with zstd compression, the sink writes itself with an order-0 entropy
-    /// coder (Huffman-coded literals in standard zstd frames, which every zstd decoder reads) instead of Arrow C++'s
-    /// zstd: for base qualities that is smaller and several times faster (zstd's match search finds little in them).
-    /// Such a column's values are DELTA_LENGTH_BYTE_ARRAY-encoded. Default: <c>qual</c>. Not used with other
-    /// compressions; names that are not top-level string columns are ignored. Empty: Arrow C++ writes every column.
+    /// Top-level string columns that the sink, with zstd compression, writes itself instead of through Arrow C++
+    /// (<c>ByteArrayColumnWriter</c>): straight from the Arrow buffers, values DELTA_LENGTH_BYTE_ARRAY, each page a
+    /// standard zstd frame written by zstd's own compressor or, where a sample shows it smaller, by an order-0 entropy
+    /// coder (Huffman-coded literals in zstd frames, which every zstd decoder reads): for base qualities that is
+    /// smaller and several times faster. Default: <c>seq</c> and <c>qual</c>, the two large columns (short strings such
+    /// as names and CIGARs compress better with their lengths among them, as Arrow C++'s PLAIN pages have them). Not
+    /// used with other compressions; names that are not top-level string columns are ignored. Empty: Arrow C++ writes
+    /// every column.
     /// </summary>
-    public IReadOnlyList<string> EntropyCodedColumns { get; init; } = ["qual"];
+    public IReadOnlyList<string> SinkEncodedColumns { get; init; } = ["seq", "qual"];
 
     /// <summary>
     /// When the sink encodes on the calling thread (the sequential engine, one worker, or no engine): encode a row
