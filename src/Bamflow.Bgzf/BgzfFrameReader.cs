@@ -37,6 +37,12 @@ public sealed class BgzfFrameReader : IDisposable
     /// <summary>Name used in error messages.</summary>
     public string? FileName { get; }
 
+    /// <summary>
+    /// Whether the input is a regular file (a <see cref="FileStream"/> that can seek): its reads are copies out of the
+    /// page cache, not waits on a pipe or a device.
+    /// </summary>
+    public bool IsRegularFile => _stream is FileStream { CanSeek: true };
+
     /// <summary>Compressed offset of the next frame to read or take (after the last one, once at the end).</summary>
     public long CompressedOffset { get; private set; }
 

@@ -105,7 +105,11 @@ internal sealed class ParallelRecordSource : IChunkSource
         _inflate.LinkTo(_chunker, new DataflowLinkOptions { PropagateCompletion = true });
         Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = faults.Token });
 
-        _reader = Task.Run(ReadAsync, CancellationToken.None);
+        // A file is read on the run's own workers, so --threads N is N cores (its reads are copies from the page cache);
+        // a pipe or device on a thread of its own, which may wait there without holding a worker.
+        _reader = remainder.Frames.IsRegularFile
+            ? Task.Factory.StartNew(ReadAsync, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap()
+            : Task.Run(ReadAsync, CancellationToken.None);
         _finished = FinishAsync();
     }
 
