@@ -56,6 +56,10 @@ internal static partial class ConvertCommand
             Description = $"Parquet only: rows per row group. Default: {ParquetSinkOptions.DefaultRowGroupSize:N0}.",
             HelpName = "N",
         };
+        var parquetPlain = new Option<bool>("--parquet-plain")
+        {
+            Description = "Parquet only: write seq and qual as PLAIN pages through Arrow C++ instead of Bamflow's own DELTA_LENGTH_BYTE_ARRAY pages (for readers without that encoding: pyarrow before 9.0, Spark's vectorized reader before 3.3). Slower, larger.",
+        };
         var sequential = new Option<bool>("--sequential") { Description = "Run the single-threaded baseline path (no parallel blocks)." };
         var inflater = Commands.Inflater();
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
@@ -65,7 +69,7 @@ internal static partial class ConvertCommand
 
         var command = new Command("convert", "Convert a BAM file to Apache Arrow IPC or Parquet.")
         {
-            input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, rowGroupSize, sequential, inflater, quiet, verbose, summaryJson,
+            input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, rowGroupSize, parquetPlain, sequential, inflater, quiet, verbose, summaryJson,
         };
         command.Add(stats);
         var validation = Commands.Validation();
@@ -123,7 +127,7 @@ internal static partial class ConvertCommand
             string? formatName = parse.GetValue(format);
             string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
             OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
-            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize));
+            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), parse.GetValue(parquetPlain));
             bool isQuiet = parse.GetValue(quiet);
 
             using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
@@ -217,13 +221,18 @@ internal static partial class ConvertCommand
     };
 
     /// <summary>The sink for <paramref name="format"/>, after checking that the compression and row-group options apply to it.</summary>
-    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize)
+    private static SinkFactory ResolveSink(OutputFormat format, string? compression, int? rowGroupSize, bool parquetPlain)
     {
         if (format != OutputFormat.Parquet)
         {
             if (rowGroupSize is not null)
             {
                 throw new UsageException("--row-group-size applies to Parquet output only");
+            }
+
+            if (parquetPlain)
+            {
+                throw new UsageException("--parquet-plain applies to Parquet output only");
             }
 
             if (compression == "snappy")
@@ -247,6 +256,7 @@ internal static partial class ConvertCommand
             {
                 Compression = Enum.Parse<ParquetCompression>(compression ?? "zstd", ignoreCase: true),
                 RowGroupSize = rowGroupSize ?? ParquetSinkOptions.DefaultRowGroupSize,
+                SinkEncodedColumns = parquetPlain ? [] : new ParquetSinkOptions().SinkEncodedColumns,
                 // Never Arrow C++'s own pool (one thread per core, whatever --threads says): with two or more
                 // threads the sink encodes row groups on the run's workers and ignores it; with one (or
                 // --sequential) it encodes on the caller's thread.

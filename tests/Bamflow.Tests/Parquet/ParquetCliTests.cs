@@ -54,6 +54,25 @@ public sealed class ParquetCliTests : IDisposable
     }
 
     [Fact]
+    public void Convert_ParquetPlain_SeqAndQualArePlainPagesAndTheRowsTheSame()
+    {
+        string input = SharedData.CorpusPath("hts-specs__level-9.bam");
+        string own = Path.Combine(_dir, "own.parquet"), plain = Path.Combine(_dir, "plain.parquet");
+
+        var first = BamflowCli.Run("convert", input, "-o", own, "--quiet");
+        var second = BamflowCli.Run("convert", input, "-o", plain, "--parquet-plain", "--quiet");
+
+        Assert.True(first.ExitCode == 0 && second.ExitCode == 0, first.Stderr + second.Stderr);
+        Assert.All(ParquetSam.RowGroups(own), g => Assert.Contains("DELTA_LENGTH_BYTE_ARRAY", g.Encodings["qual"], StringComparison.Ordinal));
+        Assert.All(ParquetSam.RowGroups(plain), g =>
+        {
+            Assert.DoesNotContain("DELTA_LENGTH_BYTE_ARRAY", g.Encodings["seq"], StringComparison.Ordinal);
+            Assert.DoesNotContain("DELTA_LENGTH_BYTE_ARRAY", g.Encodings["qual"], StringComparison.Ordinal);
+        });
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(input), ParquetSam.Lines(plain), "--parquet-plain");
+    }
+
+    [Fact]
     public void Convert_DefaultOutputWithFormatParquet_IsTheInputNameWithParquet()
     {
         string input = Path.Combine(_dir, "sample.bam");
@@ -83,12 +102,15 @@ public sealed class ParquetCliTests : IDisposable
     [InlineData("x.parquet", "--compression", "lz4")]
     [InlineData("x.arrow", "--compression", "snappy")]
     [InlineData("x.arrow", "--row-group-size", "1000")]
+    [InlineData("x.arrow", "--parquet-plain", null)]
     [InlineData("x.parquet", "--row-group-size", "0")]
     [InlineData("x.parquet", "--compression", "gzip")]
     [InlineData("x.parquet", "--format", "orc")]
-    public void Convert_OptionsThatDoNotApply_ExitTwo(string output, string option, string value)
+    public void Convert_OptionsThatDoNotApply_ExitTwo(string output, string option, string? value)
     {
-        var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", Path.Combine(_dir, output), option, value);
+        var result = value is null
+            ? BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", Path.Combine(_dir, output), option)
+            : BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", Path.Combine(_dir, output), option, value);
 
         Assert.Equal(2, result.ExitCode);
         Assert.NotEmpty(result.Stderr);
