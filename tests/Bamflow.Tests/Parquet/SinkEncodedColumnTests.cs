@@ -88,6 +88,26 @@ public sealed class SinkEncodedColumnTests : IDisposable
         Assert.True(ColumnBytes(own, "qual") < ColumnBytes(arrow, "qual"), $"{ColumnBytes(own, "qual")} vs {ColumnBytes(arrow, "qual")}");
     }
 
+    [Fact]
+    public void Writer_ChoosesTheEntropyCoderForQualitiesAndZstdForRepeats()
+    {
+        // Binned qualities (little beyond their frequencies) and reads drawn from a short "genome" (long repeats).
+        var random = new Random(21);
+        string genome = new([.. Enumerable.Range(0, 20_000).Select(_ => "ACGT"[random.Next(4)])]);
+        string?[] qualities = Values("qualities");
+        string?[] reads = [.. Enumerable.Range(0, 40_000).Select(_ => genome.Substring(random.Next(genome.Length - 150), 150))];
+        using var qualityWriter = new ByteArrayColumnWriter("qual", 0);
+        using var readWriter = new ByteArrayColumnWriter("seq", 0);
+
+        qualityWriter.Add(Strings(qualities));
+        readWriter.Add(Strings(reads));
+
+        Assert.True(qualityWriter.PagesByEncoder.Entropy > 0);
+        Assert.Equal(0, qualityWriter.PagesByEncoder.Zstd);
+        Assert.Equal(0, readWriter.PagesByEncoder.Entropy);
+        Assert.True(readWriter.PagesByEncoder.Zstd > 0);
+    }
+
     public static TheoryData<string> GoodFiles => [.. SharedData.CorpusFiles(bad: false)];
 
     [Theory]
@@ -139,6 +159,17 @@ public sealed class SinkEncodedColumnTests : IDisposable
     {
         Field name = new("name", StringType.Default, true), qual = new("qual", StringType.Default, true), number = new("n", Int32Type.Default, false);
         return new Schema(qualFirst ? [qual, name, number] : [name, qual, number], null);
+    }
+
+    private static StringArray Strings(IEnumerable<string?> values)
+    {
+        var builder = new StringArray.Builder();
+        foreach (string? value in values)
+        {
+            _ = value is null ? builder.AppendNull() : builder.Append(value);
+        }
+
+        return builder.Build();
     }
 
     private static StringArray Names(int start, int count)
