@@ -141,7 +141,10 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>Completes when the front-end has finished (or failed: the failure is in the run's faults).</summary>
     public Task Completion => _finished;
 
-    /// <summary>The sequential I/O: the input into group buffers, cut into whole frames, nothing else.</summary>
+    /// <summary>
+    /// The sequential I/O: the input into group buffers, cut into whole frames, nothing else. Its awaits resume where it
+    /// was started (ConfigureAwait(true)): on the run's scheduler for a file, so every read counts in --threads.
+    /// </summary>
     private async Task ReadAsync()
     {
         CancellationToken token = _sourceStop.Token;
@@ -149,9 +152,9 @@ internal sealed class ParallelRecordSource : IChunkSource
         {
             if (_remainder.Buffered.Length > 0)
             {
-                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
+                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(true);
                 group.SetPrefix(_remainder.Buffered, _remainder.BufferedPosition);
-                await _inflate.SendAsync(group, token).ConfigureAwait(false);
+                await _inflate.SendAsync(group, token).ConfigureAwait(true);
             }
 
             bool end = _reachedEnd;
@@ -159,7 +162,7 @@ internal sealed class ParallelRecordSource : IChunkSource
             while (!end && !_limitReached)
             {
                 long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(false);
+                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(true);
                 _waitClock.AddTime(waitStart);
                 long readStart = System.Diagnostics.Stopwatch.GetTimestamp();
 
@@ -180,7 +183,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                 Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
                 _readClock.Add(readStart);
                 waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                if ((group.FrameCount == 0 && group.Error is null) || !await _inflate.SendAsync(group, token).ConfigureAwait(false))
+                if ((group.FrameCount == 0 && group.Error is null) || !await _inflate.SendAsync(group, token).ConfigureAwait(true))
                 {
                     _groups.Post(group);
                 }

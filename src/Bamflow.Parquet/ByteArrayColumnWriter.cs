@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using System.Runtime.InteropServices;
 using Apache.Arrow;
 
@@ -9,10 +10,11 @@ namespace Bamflow.Parquet;
 /// logical type STRING) straight from the Arrow batches: data pages (v1) whose definition levels are the validity
 /// bitmap (RLE/bit-packed hybrid), whose values are DELTA_LENGTH_BYTE_ARRAY (the lengths delta-packed, then the
 /// bytes as they lie in the Arrow buffer), each page one zstd frame. The frames are written by whichever of two
-/// encoders writes the page smaller (tried on the writer's first page and every 64th after it): zstd's own compressor (level 1, through ZstdSharp), or
-/// <see cref="ZstdHuffmanEncoder"/> (Huffman-coded literals only, several times faster, and smaller where the bytes
-/// have little structure beyond their frequencies, as binned base qualities). Offsets in the metadata it returns count
-/// from the start of the chunk's bytes; the stitcher moves them to where the bytes land.
+/// encoders writes the page smaller (tried on the writer's first page and every 64th after it): zstd's own
+/// compressor (level 1, through ZstdSharp), or <see cref="ZstdHuffmanEncoder"/> (Huffman-coded literals only, several
+/// times faster, and smaller where the bytes have little structure beyond their frequencies, as binned base
+/// qualities). Offsets in the metadata it returns count from the start of the chunk's bytes; the stitcher moves them
+/// to where the bytes land.
 /// </summary>
 /// <remarks>https://github.com/apache/parquet-format/blob/master/Encodings.md, parquet.thrift (PageHeader, ColumnMetaData, OffsetIndex).</remarks>
 internal sealed class ByteArrayColumnWriter : IDisposable
@@ -123,7 +125,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
     private void WritePage(ReadOnlySpan<int> offsets, ReadOnlySpan<byte> validity, int firstBit, bool allValid, ReadOnlySpan<byte> values)
     {
         int rows = offsets.Length - 1;
-        int nulls = allValid ? 0 : rows - CountValid(validity, firstBit, rows);
+        int nulls = allValid ? 0 : rows - BitUtility.CountBits(validity, firstBit, rows);
 
         // Definition levels (max level 1: bit width 1), RLE-encoded with a 4-byte length (data page v1).
         int prefixBound = 4 + 10 + ((rows + 7) / 8) + DeltaBound(rows - nulls);
@@ -266,18 +268,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
         }
     }
 
-    private static int CountValid(ReadOnlySpan<byte> validity, int firstBit, int rows)
-    {
-        int valid = 0;
-        for (int i = 0; i < rows; i++)
-        {
-            valid += IsValid(validity, firstBit + i) ? 1 : 0;
-        }
-
-        return valid;
-    }
-
-    private static bool IsValid(ReadOnlySpan<byte> validity, int bit) => (validity[bit >> 3] & (1 << (bit & 7))) != 0;
+    private static bool IsValid(ReadOnlySpan<byte> validity, int bit) => BitUtility.GetBit(validity, bit);
 
     /// <summary>The validity bits <paramref name="firstBit"/>.. as bytes, least significant bit first, the rest zero.</summary>
     private static void CopyBits(ReadOnlySpan<byte> validity, int firstBit, int rows, Span<byte> destination)
@@ -389,7 +380,7 @@ internal sealed class ByteArrayColumnWriter : IDisposable
                 max = Math.Max(max, (ulong)(d - min));
             }
 
-            int width = ZstdHuffmanEncoder.BitWidth(max);
+            int width = 64 - BitOperations.LeadingZeroCount(max);
             destination[widthsAt + m] = (byte)width;
 
             // 32 values of `width` bits (at most 32: at most 39 bits held), least significant bit first; a short last

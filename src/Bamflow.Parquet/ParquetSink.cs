@@ -275,7 +275,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         }
 
         MemoryStream buffer = _buffers.Count > 0 ? _buffers.Pop() : new MemoryStream(_lastPartLength + (_lastPartLength >> 3));
-        ByteArrayColumnWriter[] columns = _columnWriters.Count > 0 ? _columnWriters.Pop() : _layout!.CreateWriters(_schema!);
+        ByteArrayColumnWriter[] columns = _columnWriters.Count > 0 ? _columnWriters.Pop() : _layout!.CreateWriters();
         var part = new RowGroupPart(buffer, _layout!, columns, _properties!, _arrowProperties!, _context);
         _parts.Enqueue(part);
         return part;

@@ -73,18 +73,15 @@ internal sealed class ParquetStitcher(Stream output)
 
         output.Write(part[Magic.Length..footerStart]);
         _position += footerStart - Magic.Length;
-        var placed = new List<(ThriftStruct Chunk, long At, ColumnChunkPart Column)>(columns.Count);
-        foreach (ColumnChunkPart column in columns)
-        {
-            placed.Add((column.Chunk, AppendColumn((ThriftStruct)groups!.Items[0], column), column));
-        }
+        long[] starts = [.. columns.Select(column => AppendColumn((ThriftStruct)groups!.Items[0], column))];
 
         // Their offset indexes after them (as Arrow C++ puts its own after the row group's pages), page offsets absolute.
-        foreach ((ThriftStruct chunk, long at, ColumnChunkPart column) in placed)
+        for (int c = 0; c < columns.Count; c++)
         {
-            var pages = column.Pages.Select(p => (object)new ThriftStruct().AddI64(1, p.Offset + at).AddI32(2, p.Size).AddI64(3, p.FirstRow));
+            long at = starts[c];
+            var pages = columns[c].Pages.Select(p => (object)new ThriftStruct().AddI64(1, p.Offset + at).AddI32(2, p.Size).AddI64(3, p.FirstRow));
             byte[] index = new ThriftStruct().AddList(1, ThriftStruct.Struct, pages).ToArray();
-            chunk.AddI64(ChunkOffsetIndexOffset, _position).AddI32(ChunkOffsetIndexLength, index.Length);
+            columns[c].Chunk.AddI64(ChunkOffsetIndexOffset, _position).AddI32(ChunkOffsetIndexLength, index.Length);
             output.Write(index);
             _position += index.Length;
         }

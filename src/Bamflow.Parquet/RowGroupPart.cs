@@ -162,10 +162,12 @@ internal sealed record EncodedPart(ArraySegment<byte> File, IReadOnlyList<Column
 /// </summary>
 internal sealed class PartLayout
 {
+    private readonly Schema _schema;
     private readonly int[] _arrowColumns;
 
     public PartLayout(Schema schema, IReadOnlyCollection<string> ownColumns)
     {
+        _schema = schema;
         var own = new List<int>();
         var arrow = new List<int>();
         var leaves = new List<int>();
@@ -202,8 +204,8 @@ internal sealed class PartLayout
     public int[] OwnLeaves { get; }
 
     /// <summary>The writers for <see cref="OwnColumns"/>.</summary>
-    public ByteArrayColumnWriter[] CreateWriters(Schema schema) =>
-        [.. OwnColumns.Select((c, i) => new ByteArrayColumnWriter(schema.FieldsList[c].Name, OwnLeaves[i]))];
+    public ByteArrayColumnWriter[] CreateWriters() =>
+        [.. OwnColumns.Select((c, i) => new ByteArrayColumnWriter(_schema.FieldsList[c].Name, OwnLeaves[i]))];
 
     /// <summary>The columns of <paramref name="batch"/> that Arrow C++ writes.</summary>
     public RecordBatch ArrowPart(RecordBatch batch) =>
