@@ -14,6 +14,7 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offset
 {
     private byte[] _bytes = [];
     private int _capacityHint = Math.Max(capacity, 64);
+    private bool _hintMeasured;   // the hint is a batch's real size, not the first guess
 
     public int Length { get; private set; }
 
@@ -54,6 +55,7 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offset
 
         var buffer = new ArrowBuffer(_bytes.AsMemory(0, Length));
         _capacityHint = Math.Max(_capacityHint, Length);
+        _hintMeasured = true;
         _bytes = [];
         Length = 0;
         return buffer;
@@ -62,7 +64,10 @@ internal sealed class ByteStore(ColumnBufferPool pool, int capacity, bool offset
     private void Grow(int size)
     {
         int start = offsets && _bytes.Length == 0 ? sizeof(int) : 0;
-        long wanted = Math.Max(Math.Max((long)_bytes.Length * 2, (long)Length + start + size), _capacityHint);
+        // Past the largest batch so far, grow by an eighth rather than double: later batches rent the new size, and
+        // an array twice the usual size would only sit in the pool.
+        long step = _hintMeasured && _bytes.Length >= _capacityHint ? _bytes.Length + (_bytes.Length >> 3) : (long)_bytes.Length * 2;
+        long wanted = Math.Max(Math.Max(step, (long)Length + start + size), _capacityHint);
         if (wanted > System.Array.MaxLength)
         {
             throw new InvalidOperationException("an Arrow column buffer would exceed 2 GiB; use a smaller batch size or byte budget");

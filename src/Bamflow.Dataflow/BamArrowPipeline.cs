@@ -194,6 +194,7 @@ public sealed partial class BamArrowPipeline
             [.. _stages.Select(stage => stage.Process is null ? null : new StageClock(stage.Name, workers))],
             new StageClock("convert", workers),
             new StageClock("write", 1),
+            new YoungCollector(_pipeline.YoungCollectionBytes),
             _logger);
         ColumnBufferPool pool = sink is { ReleasesBatchMemory: true } ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
         if (sink is not null)
@@ -227,6 +228,7 @@ public sealed partial class BamArrowPipeline
             Stages = [.. plan.Source.Clocks.Concat(tally.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [tally.Convert, tally.Write]).Select(c => c.Snapshot(elapsed))],
             PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
+            YoungCollections = tally.Young.Collections,
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
@@ -257,6 +259,7 @@ public sealed partial class BamArrowPipeline
                     }
 
                     tally.Finish(chunk);
+                    tally.Young.AfterBatch();
                     continue;
                 }
 
@@ -269,6 +272,7 @@ public sealed partial class BamArrowPipeline
                 progress.OnWritten(batch.Length);
                 records += batch.Length;
                 batches++;
+                tally.Young.AfterBatch();
             }
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -333,6 +337,7 @@ public sealed partial class BamArrowPipeline
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     progress.OnWritten(chunk.KeptCount);
                     tally.Finish(chunk);
+                    tally.Young.AfterBatch();
                 },
                 single);
             blocks.Add(end);
@@ -340,20 +345,43 @@ public sealed partial class BamArrowPipeline
         else
         {
             bool sinkTakesBatches = sink.Attach(new SinkContext(plan.Scheduler, _pipeline.Threads, token, batch => Release(batch, sink, pool)));
-            var convert = new TransformBlock<RecordChunk, RecordBatch>(
-                chunk => faults.Guard(() =>
+            // Batches in memory: the conversion stage's capacity bounds the batches it holds, and the sink holds one
+            // more. So that the one being written counts too, a conversion starts only when fewer than the capacity
+            // are alive (converting, converted or being written): a worker writing is not converting, so this keeps
+            // every worker busy and memory at the capacity's worth of batches. Not with blocks of the user's between
+            // conversion and the sink (they may hold batches), nor for a sink that keeps them (it bounds its own).
+            // (Not disposed: it has no wait handle, and a conversion may still be waiting on it when the run faults.)
+            SemaphoreSlim? alive = _batchStages.Count == 0 && !sinkTakesBatches ? new(_pipeline.EffectiveCapacity) : null;
+            RecordBatch ConvertChunk(RecordChunk chunk) => faults.Guard(() =>
+            {
+                RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
+                try
                 {
-                    RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
-                    try
+                    return tally.Convert.Time(() => Convert(chunk, builder, tally));
+                }
+                finally
+                {
+                    builders.Add(builder);
+                }
+            });
+            var convert = alive is null
+                ? new TransformBlock<RecordChunk, RecordBatch>(ConvertChunk, Parallel())
+                : new TransformBlock<RecordChunk, RecordBatch>(
+                    async chunk =>
                     {
-                        return tally.Convert.Time(() => Convert(chunk, builder, tally));
-                    }
-                    finally
-                    {
-                        builders.Add(builder);
-                    }
-                }),
-                Parallel());
+                        try
+                        {
+                            await alive.WaitAsync(token).ConfigureAwait(true); // resume on the run's scheduler
+                        }
+                        catch (OperationCanceledException)
+                        {
+                            chunk.Release();
+                            throw;
+                        }
+
+                        return ConvertChunk(chunk);
+                    },
+                    Parallel());
             var write = new ActionBlock<RecordBatch>(
                 batch => faults.GuardAsync(async () =>
                 {
@@ -373,6 +401,9 @@ public sealed partial class BamArrowPipeline
                     {
                         Release(batch, sink, pool);
                     }
+
+                    alive?.Release();
+                    tally.Young.AfterBatch();
                 }),
                 single);
             // The batch stages (the user's blocks between conversion and the sink), in order.
@@ -396,6 +427,14 @@ public sealed partial class BamArrowPipeline
         foreach (IDataflowBlock block in blocks)
         {
             _ = block.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
+        }
+
+        // Chunks in memory: one per conversion slot, and one ready or being cut (cutting is quicker than converting,
+        // so the next is cut while every slot converts). Not with blocks of the user's among the record stages: they
+        // may hold chunks.
+        if (_stages.All(stage => stage.CreateBlock is null))
+        {
+            plan.Source.LimitChunksOut(_pipeline.EffectiveCapacity + 1);
         }
 
         // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
@@ -478,7 +517,7 @@ public sealed partial class BamArrowPipeline
     /// A run's bookkeeping: the tally of its own stages (null for a user block: the engine cannot time inside
     /// it), the peak managed heap, and the invalid records skipped under lenient validation.
     /// </summary>
-    private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, ILogger logger)
+    private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, YoungCollector young, ILogger logger)
     {
         private const int SkipWarnings = 20;   // then one line at the end for the rest
         private long _peakManaged;
@@ -514,6 +553,8 @@ public sealed partial class BamArrowPipeline
         public StageClock Convert => convert;
 
         public StageClock Write => write;
+
+        public YoungCollector Young => young;
 
         public long PeakManagedBytes => Interlocked.Read(ref _peakManaged);
 

@@ -19,6 +19,12 @@ internal interface IChunkSource : IDisposable
 
     /// <summary>Timings of the source's own stages.</summary>
     IEnumerable<StageClock> Clocks { get; }
+
+    /// <summary>
+    /// From now on, cut no further while this many chunks are out and not yet released (the run calls it once
+    /// planning holds no chunks of its own, and only when every stage that holds chunks is the engine's).
+    /// </summary>
+    void LimitChunksOut(int limit);
 }
 
 /// <summary>The sequential path: the <see cref="BamReader"/> inflates and validates on the calling thread.</summary>
@@ -33,6 +39,11 @@ internal sealed class SequentialChunkSource(BamReader reader, RecordChunker chun
     private readonly StageClock _clock = new("read + inflate + chunk", 1);
 
     public IEnumerable<StageClock> Clocks => [_clock];
+
+    /// <summary>Nothing to limit: the sequential path cuts a chunk only when the previous one is done.</summary>
+    public void LimitChunksOut(int limit)
+    {
+    }
 
     public ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_clock.Time(() => chunker.Next(cancellationToken)));
 

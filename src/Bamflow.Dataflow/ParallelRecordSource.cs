@@ -43,6 +43,13 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly StageClock _inflateClock;
     private readonly StageClock _chunkClock = new("chunk", 1);
 
+    // Chunks out (cut and not yet released) and the limit on them: the run's chunk memory. Cutting waits at a
+    // group's start until one is released (a released chunk signals; the cutter rechecks the count).
+    private readonly SemaphoreSlim _chunkReleased = new(0);
+    private readonly Action _onChunkReleased;
+    private int _chunksOut;
+    private int _chunkLimit = int.MaxValue;
+
     // Chunker state (one thread at a time: the chunker block has MaxDegreeOfParallelism 1).
     private readonly byte[] _sizeBytes = new byte[4];
     private readonly List<RecordChunk> _ready = [];
@@ -80,6 +87,11 @@ internal sealed class ParallelRecordSource : IChunkSource
         _reachedEnd = remainder.AtEnd;
         _compressedBytesRead = remainder.Frames.CompressedOffset;
 
+        _onChunkReleased = () =>
+        {
+            Interlocked.Decrement(ref _chunksOut);
+            _chunkReleased.Release();
+        };
         _inflateClock = new StageClock("inflate", threads);
         int inflateCapacity = Math.Max(2, threads * 2);
         for (int i = 0; i < inflateCapacity + 3; i++)
@@ -133,6 +145,13 @@ internal sealed class ParallelRecordSource : IChunkSource
         await _finished.ConfigureAwait(false);
         _sourceFault?.Throw();
         return null;
+    }
+
+    /// <inheritdoc/>
+    public void LimitChunksOut(int limit)
+    {
+        Volatile.Write(ref _chunkLimit, limit);
+        _chunkReleased.Release(); // the cutter may be waiting under an older limit
     }
 
     /// <summary>The front-end's stages: reading (and its waits on backpressure), inflating, chunking.</summary>
@@ -258,6 +277,20 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>Sequential: walks record boundaries through the inflated bytes and copies records into chunks.</summary>
     private async Task CutAsync(FrameGroup group)
     {
+        try
+        {
+            // A group may complete the current chunk and start the next: only cut it while there is room for that.
+            while (Volatile.Read(ref _chunksOut) >= Volatile.Read(ref _chunkLimit))
+            {
+                await _chunkReleased.WaitAsync(_sourceStop.Token).ConfigureAwait(true); // resume on the run's scheduler
+            }
+        }
+        catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
+        {
+            _groups.Post(group);
+            return; // the run stopped
+        }
+
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
@@ -377,12 +410,18 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
 
         // Size a new chunk like the last full one, so its buffer does not grow by doubling.
-        _current ??= new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _referenceCount, _fileName)
+        if (_current is null)
         {
-            Lenient = _lenient,
-            FirstRecordIndex = _recordsCut,
-            Sequence = _sequence++,
-        };
+            Interlocked.Increment(ref _chunksOut);
+            _current = new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _maxBytes, _referenceCount, _fileName)
+            {
+                Released = _onChunkReleased,
+                Lenient = _lenient,
+                FirstRecordIndex = _recordsCut,
+                Sequence = _sequence++,
+            };
+        }
+
         _current.BeginRecord(_recordStart);
     }
 

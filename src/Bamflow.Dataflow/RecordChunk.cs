@@ -18,22 +18,30 @@ public sealed class RecordChunk
     // Chunk buffers are MBs: a best-fit pool of the source's (not ArrayPool, which rounds 9 MB up to 16 MB and
     // keeps what it pooled for the life of the process).
     private readonly ColumnBufferPool _buffers;
+    private readonly int _byteBudget;   // the chunker ends the chunk at the first record once it holds this many bytes
     private byte[] _data;
     private ulong[] _positions;
     private ulong[]? _dropped;    // bit per record, set when a filter drops it
     private List<BamRecordFormatException>? _skipped;
 
-    internal RecordChunk(ColumnBufferPool buffers, int capacity, int referenceCount, string? fileName)
+    internal RecordChunk(ColumnBufferPool buffers, int capacity, int byteBudget, int referenceCount, string? fileName)
     {
         _buffers = buffers;
+        _byteBudget = byteBudget;
         ReferenceCount = referenceCount;
         FileName = fileName;
         _data = buffers.Rent(Math.Max(capacity, 4096));
         _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
     }
 
-    /// <summary>A first buffer size for a chunk of at most this many records and bytes (short reads; it grows as needed).</summary>
-    internal static int InitialCapacity(int maxRecords, int maxBytes) => (int)Math.Clamp(maxRecords * 512L, 4096, Math.Max(4096, Math.Min(maxBytes, 4 << 20)));
+    /// <summary>
+    /// A first buffer size for a chunk of at most this many records and bytes (short reads; it grows as needed). At
+    /// most <see cref="FullCapacity"/>: the pages of a pooled array are only touched as records fill it.
+    /// </summary>
+    internal static int InitialCapacity(int maxRecords, int maxBytes) => (int)Math.Clamp(maxRecords * 512L, 4096, Math.Max(4096, Math.Min(FullCapacity(maxBytes), Array.MaxLength)));
+
+    /// <summary>What a chunk with this byte budget usually needs: it ends at the first record past the budget.</summary>
+    private static long FullCapacity(int maxBytes) => maxBytes + (long)(maxBytes >> 3);
 
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(0, Length);
@@ -102,7 +110,15 @@ public sealed class RecordChunk
         int needed = Length + bytes.Length;
         if (needed > _data.Length)
         {
-            byte[] grown = _buffers.Rent((int)Math.Min(Math.Max((long)_data.Length * 2, needed), Array.MaxLength));
+            // A chunk ends at the first record past its byte budget: grow to just past the budget, not to twice it
+            // (later chunks are sized like this one, and a 16 MiB array would only sit in the pool).
+            long step = (long)_data.Length * 2, full = FullCapacity(_byteBudget);
+            if (_data.Length < full && step >= _byteBudget)
+            {
+                step = full;
+            }
+
+            byte[] grown = _buffers.Rent((int)Math.Min(Math.Max(step, needed), Array.MaxLength));
             _data.AsSpan(0, Length).CopyTo(grown);
             _buffers.Return(_data);
             _data = grown;
@@ -115,9 +131,13 @@ public sealed class RecordChunk
     /// <summary>Marks the current record complete.</summary>
     internal void EndRecord() => Count++;
 
+    /// <summary>Told when the chunk is released (the source that made it counts the chunks it has out).</summary>
+    internal Action? Released { get; init; }
+
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
+        Released?.Invoke();
         _buffers.Return(_data);
         ArrayPool<ulong>.Shared.Return(_positions);
         if (_dropped is not null)

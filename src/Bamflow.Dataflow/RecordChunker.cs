@@ -55,7 +55,7 @@ public sealed class RecordChunker
             return null;
         }
 
-        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence, Lenient = _lenient };
+        var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _maxBytes, _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence, Lenient = _lenient };
         while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)
