@@ -117,7 +117,7 @@ public sealed partial class BamArrowPipeline
             : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
             ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient))
-            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient, faults);
+            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient, ChunksOut, faults);
         var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {
@@ -128,6 +128,7 @@ public sealed partial class BamArrowPipeline
                 while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
+                    source.LimitChunksOut(ChunksOut + plan.Prefetched.Count); // the plan holds these: room to cut the next
                     chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
                         if (state.discovery.RecordsScanned < state.TagScanRecords)
@@ -154,6 +155,12 @@ public sealed partial class BamArrowPipeline
             throw;
         }
     }
+
+    /// <summary>
+    /// Chunks in memory (cut and not yet converted): one per conversion slot, and one ready or being cut (cutting is
+    /// quicker than converting, so the next one is cut while every slot converts).
+    /// </summary>
+    private int ChunksOut => _pipeline.EffectiveCapacity + 1;
 
     /// <summary>Converts every record of <paramref name="reader"/> into <paramref name="sink"/>.</summary>
     public async Task<ConversionSummary> RunAsync(BamReader reader, IRecordBatchSink sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
@@ -229,6 +236,8 @@ public sealed partial class BamArrowPipeline
             PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
             YoungCollections = tally.Young.Collections,
+            PeakChunks = plan.Source.PeakChunksOut,
+            PeakBatches = tally.PeakBatches,
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
@@ -263,12 +272,14 @@ public sealed partial class BamArrowPipeline
                     continue;
                 }
 
+                tally.BatchStarted();
                 RecordBatch batch = tally.Convert.Time(() => Convert(chunk, builder, tally));
                 long writeStart = Stopwatch.GetTimestamp();
                 tally.SamplePeakManaged();
                 await sink.WriteAsync(batch, token).ConfigureAwait(false);
                 tally.Write.Add(writeStart);
                 Release(batch, sink, pool);
+                tally.BatchDone();
                 progress.OnWritten(batch.Length);
                 records += batch.Length;
                 batches++;
@@ -354,6 +365,7 @@ public sealed partial class BamArrowPipeline
             SemaphoreSlim? alive = _batchStages.Count == 0 && !sinkTakesBatches ? new(_pipeline.EffectiveCapacity) : null;
             RecordBatch ConvertChunk(RecordChunk chunk) => faults.Guard(() =>
             {
+                tally.BatchStarted();
                 RecordBatchBuilder builder = builders.TryTake(out RecordBatchBuilder? pooled) ? pooled : new RecordBatchBuilder(plan.Schema, pool);
                 try
                 {
@@ -402,6 +414,7 @@ public sealed partial class BamArrowPipeline
                         Release(batch, sink, pool);
                     }
 
+                    tally.BatchDone();
                     alive?.Release();
                     tally.Young.AfterBatch();
                 }),
@@ -429,13 +442,8 @@ public sealed partial class BamArrowPipeline
             _ = block.Completion.ContinueWith(faults.Observe, TaskScheduler.Default);
         }
 
-        // Chunks in memory: one per conversion slot, and one ready or being cut (cutting is quicker than converting,
-        // so the next is cut while every slot converts). Not with blocks of the user's among the record stages: they
-        // may hold chunks.
-        if (_stages.All(stage => stage.CreateBlock is null))
-        {
-            plan.Source.LimitChunksOut(_pipeline.EffectiveCapacity + 1);
-        }
+        // Blocks of the user's among the record stages may hold chunks: then the source must not wait for them.
+        plan.Source.LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
 
         // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
         // input (a bad block, a cut record) comes after the chunks before it: it is reported only once they have all
@@ -522,6 +530,8 @@ public sealed partial class BamArrowPipeline
         private const int SkipWarnings = 20;   // then one line at the end for the rest
         private long _peakManaged;
         private long _skipped;
+        private int _batches;       // converting, converted, or with the sink
+        private int _peakBatches;
 
         public long Skipped => Interlocked.Read(ref _skipped);
 
@@ -557,6 +567,21 @@ public sealed partial class BamArrowPipeline
         public YoungCollector Young => young;
 
         public long PeakManagedBytes => Interlocked.Read(ref _peakManaged);
+
+        public int PeakBatches => Volatile.Read(ref _peakBatches);
+
+        /// <summary>A conversion starts: its batch holds memory until <see cref="BatchDone"/>.</summary>
+        public void BatchStarted()
+        {
+            int alive = Interlocked.Increment(ref _batches);
+            int peak;
+            while (alive > (peak = Volatile.Read(ref _peakBatches)) && Interlocked.CompareExchange(ref _peakBatches, alive, peak) != peak)
+            {
+            }
+        }
+
+        /// <summary>The sink is done with a batch (written, or handed to a sink that keeps it).</summary>
+        public void BatchDone() => Interlocked.Decrement(ref _batches);
 
         /// <summary>Notes the managed heap's size (once per batch: when a batch is complete, before it is written).</summary>
         public void SamplePeakManaged()

@@ -48,7 +48,8 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly SemaphoreSlim _chunkReleased = new(0);
     private readonly Action _onChunkReleased;
     private int _chunksOut;
-    private int _chunkLimit = int.MaxValue;
+    private int _peakChunksOut;
+    private int _chunkLimit;
 
     // Chunker state (one thread at a time: the chunker block has MaxDegreeOfParallelism 1).
     private readonly byte[] _sizeBytes = new byte[4];
@@ -70,8 +71,9 @@ internal sealed class ParallelRecordSource : IChunkSource
     private long _framesTaken;
     private long _frameBytesTaken;
 
-    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, FirstFault faults)
+    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, int chunkLimit, FirstFault faults)
     {
+        _chunkLimit = chunkLimit;
         _remainder = remainder;
         _referenceCount = referenceCount;
         _lenient = lenient;
@@ -146,6 +148,9 @@ internal sealed class ParallelRecordSource : IChunkSource
         _sourceFault?.Throw();
         return null;
     }
+
+    /// <inheritdoc/>
+    public int PeakChunksOut => Volatile.Read(ref _peakChunksOut);
 
     /// <inheritdoc/>
     public void LimitChunksOut(int limit)
@@ -277,28 +282,33 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// <summary>Sequential: walks record boundaries through the inflated bytes and copies records into chunks.</summary>
     private async Task CutAsync(FrameGroup group)
     {
-        try
-        {
-            // A group may complete the current chunk and start the next: only cut it while there is room for that.
-            while (Volatile.Read(ref _chunksOut) >= Volatile.Read(ref _chunkLimit))
-            {
-                await _chunkReleased.WaitAsync(_sourceStop.Token).ConfigureAwait(true); // resume on the run's scheduler
-            }
-        }
-        catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
-        {
-            _groups.Post(group);
-            return; // the run stopped
-        }
-
-        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        long start = System.Diagnostics.Stopwatch.GetTimestamp(), waited = 0;
         try
         {
             if (!_limitReached && _sourceFault is null)
             {
                 for (int s = 0; s < group.SegmentCount && !_limitReached; s++)
                 {
-                    Cut(group.Segment(s, out long compressedOffset, out int blockOffset), compressedOffset, blockOffset);
+                    int done = 0;
+                    while (true)
+                    {
+                        ReadOnlySpan<byte> segment = group.Segment(s, out long compressedOffset, out int blockOffset);
+                        done += Cut(segment[done..], compressedOffset, blockOffset + done);
+                        if (done == segment.Length || _limitReached)
+                        {
+                            break;
+                        }
+
+                        // At the chunk limit with a record to start: hand over what is cut, wait for a chunk to be released.
+                        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
+                        await SendReadyAsync().ConfigureAwait(true); // resume on the run's scheduler
+                        while (AtChunkLimit)
+                        {
+                            await _chunkReleased.WaitAsync(_sourceStop.Token).ConfigureAwait(true);
+                        }
+
+                        waited += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
+                    }
                 }
 
                 if (group.Error is { } error && !_limitReached)
@@ -306,6 +316,10 @@ internal sealed class ParallelRecordSource : IChunkSource
                     RecordSourceFault(error); // the group's frames before the bad block are cut: now its error, in file order
                 }
             }
+        }
+        catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
+        {
+            // The run stopped.
         }
         catch (Exception e)
         {
@@ -315,14 +329,26 @@ internal sealed class ParallelRecordSource : IChunkSource
         finally
         {
             _groups.Post(group);
-            _chunkClock.Add(start);
+            _chunkClock.Add(start + waited);
         }
 
+        await SendReadyAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Whether a new chunk may not be started now.</summary>
+    private bool AtChunkLimit => Volatile.Read(ref _chunksOut) >= Volatile.Read(ref _chunkLimit);
+
+    /// <summary>Whether the record starting now needs a new chunk that the limit does not allow yet.</summary>
+    private bool MustWaitForChunk => (_current is null || _current.Count >= _maxRecords || _current.Length >= _maxBytes) && AtChunkLimit;
+
+    /// <summary>Sends the chunks cut so far, in order.</summary>
+    private async Task SendReadyAsync()
+    {
         try
         {
             foreach (RecordChunk chunk in _ready)
             {
-                await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(false);
+                await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(true);
             }
         }
         catch (OperationCanceledException) when (_faults.Token.IsCancellationRequested)
@@ -333,11 +359,21 @@ internal sealed class ParallelRecordSource : IChunkSource
         _ready.Clear();
     }
 
-    private void Cut(ReadOnlySpan<byte> data, long compressedOffset, int blockOffset)
+    /// <summary>
+    /// Cuts records from <paramref name="data"/> into chunks; returns the bytes consumed: all of them, unless a record
+    /// must wait for a chunk (<see cref="MustWaitForChunk"/>) or the limit on records was reached.
+    /// </summary>
+    private int Cut(ReadOnlySpan<byte> data, long compressedOffset, int blockOffset)
     {
         int p = 0;
         while (p < data.Length)
         {
+            if (_recordRemaining == 0 && _sizeHave == 0 && MustWaitForChunk)
+            {
+                EndFullChunk(); // it can be converted while the cutter waits
+                return p;
+            }
+
             if (_recordRemaining == 0 && _sizeHave == 0 && data.Length - p >= 4)
             {
                 // The common case: the whole record is in this block: one copy.
@@ -349,7 +385,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                     p += 4 + size;
                     if (EndRecord())
                     {
-                        return;
+                        return p;
                     }
 
                     continue;
@@ -391,10 +427,23 @@ internal sealed class ParallelRecordSource : IChunkSource
                     _sizeHave = 0;
                     if (EndRecord())
                     {
-                        return;
+                        return p;
                     }
                 }
             }
+        }
+
+        return data.Length;
+    }
+
+    /// <summary>Moves the current chunk to the ready ones if it is full.</summary>
+    private void EndFullChunk()
+    {
+        if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
+        {
+            _lastChunkLength = _current.Length;
+            _ready.Add(_current);
+            _current = null;
         }
     }
 
@@ -402,17 +451,17 @@ internal sealed class ParallelRecordSource : IChunkSource
     private void StartRecord(long compressedOffset, int blockOffset)
     {
         _recordStart = new VirtualPosition(compressedOffset, blockOffset);
-        if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
-        {
-            _lastChunkLength = _current.Length;
-            _ready.Add(_current);
-            _current = null;
-        }
+        EndFullChunk();
 
         // Size a new chunk like the last full one, so its buffer does not grow by doubling.
         if (_current is null)
         {
-            Interlocked.Increment(ref _chunksOut);
+            int chunksOut = Interlocked.Increment(ref _chunksOut);
+            if (chunksOut > _peakChunksOut)
+            {
+                Volatile.Write(ref _peakChunksOut, chunksOut); // one writer (the chunker)
+            }
+
             _current = new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _maxBytes, _referenceCount, _fileName)
             {
                 Released = _onChunkReleased,

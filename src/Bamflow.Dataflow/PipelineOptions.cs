@@ -182,6 +182,18 @@ public sealed record ConversionSummary(
     /// <summary>Young-generation collections the engine asked for (<see cref="PipelineOptions.YoungCollectionBytes"/>).</summary>
     public int YoungCollections { get; init; }
 
+    /// <summary>
+    /// The most record chunks in memory at once: cut and not yet converted. Without blocks of your own among the
+    /// record stages, at most the conversion capacity + 1, plus the chunks read while planning (the tag scan's).
+    /// </summary>
+    public int PeakChunks { get; init; }
+
+    /// <summary>
+    /// The most batches in memory at once: converting, converted, or with the sink. Without blocks of your own
+    /// between conversion and the sink, and with a sink that does not keep batches, at most the conversion capacity.
+    /// </summary>
+    public int PeakBatches { get; init; }
+
     /// <summary>Records per second.</summary>
     public double RecordsPerSecond => Elapsed.TotalSeconds > 0 ? Records / Elapsed.TotalSeconds : 0;
 }

@@ -1,0 +1,173 @@
+using System.Runtime.InteropServices;
+using System.Threading.Tasks.Dataflow;
+using Apache.Arrow;
+using Bamflow.Arrow;
+using Bamflow.Bam;
+using Bamflow.Dataflow;
+using Bamflow.Tests.Support;
+
+namespace Bamflow.Tests.Dataflow;
+
+/// <summary>
+/// What a run holds in memory is set by its capacities, not by the input's length: at most the conversion capacity's
+/// batches (the one being written included), capacity + 1 chunks, and young garbage the engine collects itself.
+/// </summary>
+public sealed class MemoryBoundTests : IDisposable
+{
+    private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(60);
+
+    // The sample's 2,023 records ten times over (samtools cat): 203 batches of 100.
+    private readonly string _input = Path.Combine(Path.GetTempPath(), $"bamflow-memory-{Guid.NewGuid():N}.bam");
+
+    public MemoryBoundTests()
+    {
+        string sample = Conversion.Fixture("sample.bam");
+        (int code, _, string stderr) = Samtools.Run(null, ["cat", "-o", _input, .. Enumerable.Repeat(sample, 10)]);
+        Assert.True(code == 0, stderr);
+    }
+
+    public void Dispose() => File.Delete(_input);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task Convert_SlowSink_HoldsTheCapacitysBatchesAndOneChunkMore(int threads)
+    {
+        // A sink much slower than conversion: every conversion slot fills, and whatever the engine lets run ahead of
+        // the sink does. Each batch's buffers are the pool's arrays, so the distinct arrays the sink sees are those
+        // the run had to allocate: about capacity x arrays per batch when only the capacity's batches are alive
+        // (one more batch, as before the bound, would make that capacity + 1).
+        using BamReader reader = BamReader.Open(_input);
+        var pipeline = new PipelineOptions { Threads = threads };
+        int capacity = pipeline.EffectiveCapacity;
+        var sink = new SlowSink(new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), TimeSpan.FromMilliseconds(3));
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100, TagScanRecords = 100 }, pipeline);
+
+        ConversionSummary summary = await engine.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+
+        Assert.Equal(20_230, summary.Records);
+        Assert.Equal(capacity, summary.PeakBatches); // every slot used, none more
+        Assert.InRange(summary.PeakChunks, 2, capacity + 2); // + 1 chunk read while planning
+        string seen = $"threads={threads}: {sink.DistinctArrays} distinct arrays, {sink.MaxArraysPerBatch} per batch";
+        Assert.True(sink.DistinctArrays <= capacity * sink.MaxArraysPerBatch + sink.MaxArraysPerBatch / 2, seen);
+    }
+
+    [Fact]
+    public async Task Convert_SmallYoungBudget_CollectsGen0AsItGoes()
+    {
+        using BamReader reader = BamReader.Open(_input);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 64 << 10 });
+        int before = GC.CollectionCount(0);
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
+
+        // 203 batches of Arrow objects and IPC messages: well over 64 KiB each few batches.
+        Assert.InRange(summary.YoungCollections, 10, 203);
+        Assert.True(GC.CollectionCount(0) - before >= summary.YoungCollections, "the GC counted the collections");
+    }
+
+    [Fact]
+    public async Task Convert_YoungBudgetZero_LeavesCollectionsToTheGC()
+    {
+        using BamReader reader = BamReader.Open(_input);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 0 });
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, summary.YoungCollections);
+        Assert.Throws<ArgumentException>(() => new PipelineOptions { YoungCollectionBytes = -1 }.Validate());
+    }
+
+    [Fact]
+    public async Task Then_UserBlockHoldsManyChunks_RunDoesNotWaitForThem()
+    {
+        // A block of the user's that passes chunks on only in tens: more than the engine's chunk bound. The source
+        // must not wait for releases that only come once the block lets go.
+        using BamReader reader = BamReader.Open(_input);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 })
+            .Then(options =>
+            {
+                var batches = new BatchBlock<RecordChunk>(10);
+                var flatten = new TransformManyBlock<RecordChunk[], RecordChunk>(chunks => chunks, new ExecutionDataflowBlockOptions { TaskScheduler = options.TaskScheduler });
+                batches.LinkTo(flatten, new DataflowLinkOptions { PropagateCompletion = true });
+                return DataflowBlock.Encapsulate(batches, flatten);
+            });
+        var output = new MemoryStream();
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(output, ArrowIpcFormat.File), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+
+        Assert.Equal(20_230, summary.Records);
+        Assert.True(summary.PeakChunks > 10, $"{summary.PeakChunks} chunks at once");
+        Assert.Equal(20_230, ArrowSam.ReadAll(output.ToArray(), stream: false).Sum(b => b.Length));
+    }
+
+    [Fact]
+    public async Task ThenBatches_UserBlockHoldsManyBatches_RunDoesNotWaitForThem()
+    {
+        using BamReader reader = BamReader.Open(_input);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 })
+            .ThenBatches(options =>
+            {
+                var batches = new BatchBlock<RecordBatch>(10);
+                var flatten = new TransformManyBlock<RecordBatch[], RecordBatch>(held => held, new ExecutionDataflowBlockOptions { TaskScheduler = options.TaskScheduler });
+                batches.LinkTo(flatten, new DataflowLinkOptions { PropagateCompletion = true });
+                return DataflowBlock.Encapsulate(batches, flatten);
+            });
+        var output = new MemoryStream();
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(output, ArrowIpcFormat.File), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+
+        Assert.Equal(20_230, summary.Records);
+        Assert.True(summary.PeakBatches > 10, $"{summary.PeakBatches} batches at once");
+        Assert.Equal(20_230, ArrowSam.ReadAll(output.ToArray(), stream: false).Sum(b => b.Length));
+    }
+
+    /// <summary>Passes batches on after a pause, noting the arrays behind them.</summary>
+    private sealed class SlowSink(ArrowIpcSink inner, TimeSpan pause) : IRecordBatchSink
+    {
+        private readonly HashSet<byte[]> _arrays = new(ReferenceEqualityComparer.Instance);
+
+        public int DistinctArrays => _arrays.Count;
+
+        public int MaxArraysPerBatch { get; private set; }
+
+        public bool ReleasesBatchMemory => inner.ReleasesBatchMemory;
+
+        public Task StartAsync(Schema schema, CancellationToken cancellationToken) => inner.StartAsync(schema, cancellationToken);
+
+        public async Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken)
+        {
+            var mine = new HashSet<byte[]>(ReferenceEqualityComparer.Instance);
+            foreach (IArrowArray array in batch.Arrays)
+            {
+                Collect(array.Data, mine);
+            }
+
+            _arrays.UnionWith(mine);
+            MaxArraysPerBatch = Math.Max(MaxArraysPerBatch, mine.Count);
+            await Task.Delay(pause, cancellationToken);
+            await inner.WriteAsync(batch, cancellationToken);
+        }
+
+        public Task CompleteAsync(CancellationToken cancellationToken) => inner.CompleteAsync(cancellationToken);
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+
+        private static void Collect(ArrayData data, HashSet<byte[]> arrays)
+        {
+            foreach (ArrowBuffer buffer in data.Buffers ?? [])
+            {
+                if (MemoryMarshal.TryGetArray(buffer.Memory, out ArraySegment<byte> segment) && segment.Array is { Length: > 0 } array)
+                {
+                    arrays.Add(array);
+                }
+            }
+
+            foreach (ArrayData child in data.Children ?? [])
+            {
+                Collect(child, arrays);
+            }
+        }
+    }
+}
