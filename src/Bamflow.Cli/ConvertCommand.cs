@@ -305,6 +305,8 @@ internal static partial class ConvertCommand
             json.WriteBoolean("missing_eof_marker", summary.MissingEofMarker);
             json.WriteNumber("peak_managed_bytes", summary.PeakManagedBytes);
             json.WriteNumber("peak_process_bytes", summary.PeakProcessBytes);
+            json.WriteNumber("peak_chunks", summary.PeakChunks);
+            json.WriteNumber("peak_batches", summary.PeakBatches);
             json.WriteStartArray("stages");
             foreach (StageMetrics stage in summary.Stages)
             {

@@ -68,6 +68,8 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Equal(2023, summary.RootElement.GetProperty("records").GetInt64());
         Assert.Equal(new FileInfo(output).Length, summary.RootElement.GetProperty("output_bytes").GetInt64());
         Assert.Equal("arrow", summary.RootElement.GetProperty("format").GetString());
+        Assert.Equal(1, summary.RootElement.GetProperty("peak_batches").GetInt32()); // 2,023 records: one batch
+        Assert.Equal(1, summary.RootElement.GetProperty("peak_chunks").GetInt32());
         Assert.Empty(Directory.GetFiles(_dir, "*.bamflow-tmp", SearchOption.AllDirectories));
     }
 
