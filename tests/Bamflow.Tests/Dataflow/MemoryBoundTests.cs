@@ -17,16 +17,9 @@ public sealed class MemoryBoundTests : IDisposable
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(60);
 
     // The sample's 2,023 records ten times over (samtools cat): 203 batches of 100.
-    private readonly string _input = Path.Combine(Path.GetTempPath(), $"bamflow-memory-{Guid.NewGuid():N}.bam");
+    private readonly RepeatedBam _input = new("sample.bam", 10);
 
-    public MemoryBoundTests()
-    {
-        string sample = Conversion.Fixture("sample.bam");
-        (int code, _, string stderr) = Samtools.Run(null, ["cat", "-o", _input, .. Enumerable.Repeat(sample, 10)]);
-        Assert.True(code == 0, stderr);
-    }
-
-    public void Dispose() => File.Delete(_input);
+    public void Dispose() => _input.Dispose();
 
     [Theory]
     [InlineData(1)]
@@ -38,7 +31,7 @@ public sealed class MemoryBoundTests : IDisposable
         // the sink does. Each batch's buffers are the pool's arrays, so the distinct arrays the sink sees are those
         // the run had to allocate: about capacity x arrays per batch when only the capacity's batches are alive
         // (one more batch, as before the bound, would make that capacity + 1).
-        using BamReader reader = BamReader.Open(_input);
+        using BamReader reader = BamReader.Open(_input.Path);
         var pipeline = new PipelineOptions { Threads = threads };
         int capacity = pipeline.EffectiveCapacity;
         var sink = new SlowSink(new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), TimeSpan.FromMilliseconds(3));
@@ -56,7 +49,7 @@ public sealed class MemoryBoundTests : IDisposable
     [Fact]
     public async Task Convert_SmallYoungBudget_CollectsGen0AsItGoes()
     {
-        using BamReader reader = BamReader.Open(_input);
+        using BamReader reader = BamReader.Open(_input.Path);
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 64 << 10 });
         int before = GC.CollectionCount(0);
 
@@ -70,7 +63,7 @@ public sealed class MemoryBoundTests : IDisposable
     [Fact]
     public async Task Convert_YoungBudgetZero_LeavesCollectionsToTheGC()
     {
-        using BamReader reader = BamReader.Open(_input);
+        using BamReader reader = BamReader.Open(_input.Path);
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 0 });
 
         ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
@@ -84,43 +77,43 @@ public sealed class MemoryBoundTests : IDisposable
     {
         // A block of the user's that passes chunks on only in tens: more than the engine's chunk bound. The source
         // must not wait for releases that only come once the block lets go.
-        using BamReader reader = BamReader.Open(_input);
-        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 })
-            .Then(options =>
-            {
-                var batches = new BatchBlock<RecordChunk>(10);
-                var flatten = new TransformManyBlock<RecordChunk[], RecordChunk>(chunks => chunks, new ExecutionDataflowBlockOptions { TaskScheduler = options.TaskScheduler });
-                batches.LinkTo(flatten, new DataflowLinkOptions { PropagateCompletion = true });
-                return DataflowBlock.Encapsulate(batches, flatten);
-            });
-        var output = new MemoryStream();
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 }).Then(InTens<RecordChunk>);
 
-        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(output, ArrowIpcFormat.File), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+        ConversionSummary summary = await ConvertAndCheckAsync(engine);
 
-        Assert.Equal(20_230, summary.Records);
         Assert.True(summary.PeakChunks > 10, $"{summary.PeakChunks} chunks at once");
-        Assert.Equal(20_230, ArrowSam.ReadAll(output.ToArray(), stream: false).Sum(b => b.Length));
     }
 
     [Fact]
     public async Task ThenBatches_UserBlockHoldsManyBatches_RunDoesNotWaitForThem()
     {
-        using BamReader reader = BamReader.Open(_input);
-        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 })
-            .ThenBatches(options =>
-            {
-                var batches = new BatchBlock<RecordBatch>(10);
-                var flatten = new TransformManyBlock<RecordBatch[], RecordBatch>(held => held, new ExecutionDataflowBlockOptions { TaskScheduler = options.TaskScheduler });
-                batches.LinkTo(flatten, new DataflowLinkOptions { PropagateCompletion = true });
-                return DataflowBlock.Encapsulate(batches, flatten);
-            });
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2 }).ThenBatches(InTens<RecordBatch>);
+
+        ConversionSummary summary = await ConvertAndCheckAsync(engine);
+
+        Assert.True(summary.PeakBatches > 10, $"{summary.PeakBatches} batches at once");
+    }
+
+    /// <summary>A block that holds items until it has ten, then passes them on in order.</summary>
+    private static IPropagatorBlock<T, T> InTens<T>(ExecutionDataflowBlockOptions options)
+    {
+        var tens = new BatchBlock<T>(10);
+        var flatten = new TransformManyBlock<T[], T>(held => held, new ExecutionDataflowBlockOptions { TaskScheduler = options.TaskScheduler });
+        tens.LinkTo(flatten, new DataflowLinkOptions { PropagateCompletion = true });
+        return DataflowBlock.Encapsulate(tens, flatten);
+    }
+
+    /// <summary>Runs <paramref name="engine"/> on the input within the deadline; every record arrives.</summary>
+    private async Task<ConversionSummary> ConvertAndCheckAsync(BamArrowPipeline engine)
+    {
+        using BamReader reader = BamReader.Open(_input.Path);
         var output = new MemoryStream();
 
         ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(output, ArrowIpcFormat.File), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
 
         Assert.Equal(20_230, summary.Records);
-        Assert.True(summary.PeakBatches > 10, $"{summary.PeakBatches} batches at once");
         Assert.Equal(20_230, ArrowSam.ReadAll(output.ToArray(), stream: false).Sum(b => b.Length));
+        return summary;
     }
 
     /// <summary>Passes batches on after a pause, noting the arrays behind them.</summary>

@@ -18,16 +18,9 @@ public sealed class AllocationCounting;
 public sealed class SteadyStateAllocationTests : IDisposable
 {
     // The sample's 2,023 records ten times over (samtools cat): long enough to measure well after the pools warm up.
-    private readonly string _input = Path.Combine(Path.GetTempPath(), $"bamflow-alloc-{Guid.NewGuid():N}.bam");
+    private readonly RepeatedBam _input = new("sample.bam", 10);
 
-    public SteadyStateAllocationTests()
-    {
-        string sample = Conversion.Fixture("sample.bam");
-        (int code, _, string stderr) = Samtools.Run(null, ["cat", "-o", _input, .. Enumerable.Repeat(sample, 10)]);
-        Assert.True(code == 0, stderr);
-    }
-
-    public void Dispose() => File.Delete(_input);
+    public void Dispose() => _input.Dispose();
 
     [Theory]
     [InlineData(false)]
@@ -46,7 +39,7 @@ public sealed class SteadyStateAllocationTests : IDisposable
 
     private async Task<double> BytesPerBatchAsync(int batchSize, bool sequential)
     {
-        using BamReader reader = BamReader.Open(_input);
+        using BamReader reader = BamReader.Open(_input.Path);
         var sink = new AllocationSink(new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream));
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = batchSize }, new PipelineOptions { Threads = 2, Sequential = sequential });
 
