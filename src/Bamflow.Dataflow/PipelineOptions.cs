@@ -26,8 +26,10 @@ public sealed record PipelineOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
-    /// Chunks/batches the conversion stage may hold at once (queued, running, waiting to be reordered, or
-    /// converted and not yet taken by the sink): the memory budget. Default: the thread count (at least 2).
+    /// The memory budget: the batches that may exist at once (converting, converted, or being written), and the
+    /// capacity of every parallel block. The source keeps at most this + 1 chunks out. Blocks of your own lift the
+    /// bound on what they may hold (<see cref="ConversionSummary.PeakChunks"/>, <see cref="ConversionSummary.PeakBatches"/>).
+    /// Default: the thread count (at least 2).
     /// </summary>
     public int? BoundedCapacity { get; init; }
 
