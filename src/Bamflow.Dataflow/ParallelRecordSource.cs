@@ -43,8 +43,9 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly StageClock _inflateClock;
     private readonly StageClock _chunkClock = new("chunk", 1);
 
-    // Chunks out (cut and not yet released) and the limit on them: the run's chunk memory. Cutting waits at a
-    // group's start until one is released (a released chunk signals; the cutter rechecks the count).
+    // Chunks out (cut and not yet released) and the limit on them: the run's chunk memory. At the limit, the cutter
+    // stops at the next record that needs a new chunk, until one is released (a release signals, and the cutter
+    // rechecks the count; a signal is only added when none is pending, so the count stays at most one per worker).
     private readonly SemaphoreSlim _chunkReleased = new(0);
     private readonly Action _onChunkReleased;
     private int _chunksOut;
@@ -92,7 +93,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         _onChunkReleased = () =>
         {
             Interlocked.Decrement(ref _chunksOut);
-            _chunkReleased.Release();
+            SignalChunkReleased();
         };
         _inflateClock = new StageClock("inflate", threads);
         int inflateCapacity = Math.Max(2, threads * 2);
@@ -156,7 +157,15 @@ internal sealed class ParallelRecordSource : IChunkSource
     public void LimitChunksOut(int limit)
     {
         Volatile.Write(ref _chunkLimit, limit);
-        _chunkReleased.Release(); // the cutter may be waiting under an older limit
+        SignalChunkReleased(); // the cutter may be waiting under an older limit
+    }
+
+    private void SignalChunkReleased()
+    {
+        if (_chunkReleased.CurrentCount == 0)
+        {
+            _chunkReleased.Release();
+        }
     }
 
     /// <summary>The front-end's stages: reading (and its waits on backpressure), inflating, chunking.</summary>
