@@ -53,7 +53,9 @@ public sealed record PipelineOptions
     /// batch; 0 leaves it to the GC). Default 4 MiB. The big buffers are pooled, so all a run allocates after its
     /// start is small objects (≈ 30 KB a batch). The GC sizes its young generation from the CPU's cache, tens of MB,
     /// and would rarely collect it: peak memory would grow over a long run by up to that much. A collection here
-    /// takes a fraction of a millisecond, because almost nothing in the young generation survives.
+    /// takes a fraction of a millisecond, because almost nothing in the young generation survives. The count is the
+    /// whole process's: in a process that allocates a lot besides the run (a server), set 0, since the GC then
+    /// collects often anyway and these collections would only add to them.
     /// </summary>
     public long YoungCollectionBytes { get; init; } = 4 << 20;
 
