@@ -128,7 +128,7 @@ public sealed partial class BamArrowPipeline
                 while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
-                    source.LimitChunksOut(ChunksOut + plan.Prefetched.Count); // the plan holds these: room to cut the next
+                    (source as ParallelRecordSource)?.LimitChunksOut(ChunksOut + plan.Prefetched.Count); // the plan holds these: room to cut the next
                     chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
                         if (state.discovery.RecordsScanned < state.TagScanRecords)
@@ -195,6 +195,7 @@ public sealed partial class BamArrowPipeline
         }
 
         progress ??= new ConversionProgress();
+        int plannedChunks = plan.Prefetched.Count;
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
         int workers = _pipeline.Sequential ? 1 : _pipeline.Threads;
         var tally = new RunTally(
@@ -236,7 +237,8 @@ public sealed partial class BamArrowPipeline
             PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
             YoungCollections = tally.Young.Collections,
-            PeakChunks = plan.Source.PeakChunksOut,
+            // The sequential path holds the planning's chunks, then one at a time.
+            PeakChunks = plan.Source is ParallelRecordSource parallel ? parallel.PeakChunksOut : Math.Max(plannedChunks, plan.Source.RecordsRead > 0 ? 1 : 0),
             PeakBatches = tally.PeakBatches,
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
@@ -443,7 +445,7 @@ public sealed partial class BamArrowPipeline
         }
 
         // Blocks of the user's among the record stages may hold chunks: then the source must not wait for them.
-        plan.Source.LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
+        ((ParallelRecordSource)plan.Source).LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
 
         // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
         // input (a bad block, a cut record) comes after the chunks before it: it is reported only once they have all

@@ -19,15 +19,6 @@ internal interface IChunkSource : IDisposable
 
     /// <summary>Timings of the source's own stages.</summary>
     IEnumerable<StageClock> Clocks { get; }
-
-    /// <summary>The most chunks that were out (cut and not yet released) at once.</summary>
-    int PeakChunksOut { get; }
-
-    /// <summary>
-    /// From now on, cut no further while this many chunks are out and not yet released. Planning raises it by the
-    /// chunks it holds; the run sets it to unlimited when a block of the user's might hold chunks.
-    /// </summary>
-    void LimitChunksOut(int limit);
 }
 
 /// <summary>The sequential path: the <see cref="BamReader"/> inflates and validates on the calling thread.</summary>
@@ -42,14 +33,6 @@ internal sealed class SequentialChunkSource(BamReader reader, RecordChunker chun
     private readonly StageClock _clock = new("read + inflate + chunk", 1);
 
     public IEnumerable<StageClock> Clocks => [_clock];
-
-    /// <summary>One: the sequential path cuts a chunk only when the previous one is done.</summary>
-    public int PeakChunksOut => 1;
-
-    /// <summary>Nothing to limit: the sequential path cuts a chunk only when the previous one is done.</summary>
-    public void LimitChunksOut(int limit)
-    {
-    }
 
     public ValueTask<RecordChunk?> NextAsync(CancellationToken cancellationToken) => ValueTask.FromResult(_clock.Time(() => chunker.Next(cancellationToken)));
 

@@ -150,10 +150,13 @@ internal sealed class ParallelRecordSource : IChunkSource
         return null;
     }
 
-    /// <inheritdoc/>
+    /// <summary>The most chunks that were out (cut and not yet released) at once.</summary>
     public int PeakChunksOut => Volatile.Read(ref _peakChunksOut);
 
-    /// <inheritdoc/>
+    /// <summary>
+    /// From now on, cut no further while this many chunks are out and not yet released. Planning raises it by the
+    /// chunks it holds; the run sets it to unlimited when a block of the user's might hold chunks.
+    /// </summary>
     public void LimitChunksOut(int limit)
     {
         Volatile.Write(ref _chunkLimit, limit);

@@ -47,6 +47,19 @@ public sealed class MemoryBoundTests : IDisposable
     }
 
     [Fact]
+    public async Task Convert_Sequential_HoldsThePlanningsChunksThenOne()
+    {
+        // The tag scan of 1,000 records reads 10 chunks of 100 before the run starts; after them, one at a time.
+        using BamReader reader = BamReader.Open(_input.Path);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100, TagScanRecords = 1000 }, new PipelineOptions { Sequential = true });
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
+
+        Assert.Equal(10, summary.PeakChunks);
+        Assert.Equal(1, summary.PeakBatches);
+    }
+
+    [Fact]
     public async Task Convert_SmallYoungBudget_CollectsGen0AsItGoes()
     {
         using BamReader reader = BamReader.Open(_input.Path);
