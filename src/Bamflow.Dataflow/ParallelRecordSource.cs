@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
@@ -9,17 +10,24 @@ using Bamflow.Bgzf;
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// The parallel front-end: the sequential reader reads the input in large runs straight into group buffers and finds
-/// the compressed BGZF blocks in place (I/O only; a block cut by the end of a group's bytes goes on to the next); an
-/// ordered <see cref="TransformBlock{TInput,TOutput}"/> inflates groups on every core; one chunker cuts the
-/// inflated stream into <see cref="RecordChunk"/>s at record boundaries, into a bounded <see cref="BufferBlock{T}"/>
-/// (the source block of the conversion graph). Group buffers come from a fixed pool sized by the capacities.
+/// The parallel front-end. The sequential reader reads the input in large runs and finds the compressed BGZF blocks in
+/// place (I/O only), a segment at a time: the blocks until their inflated or compressed bytes reach the byte budget
+/// (<see cref="ChunkRule"/>). An ordered <see cref="TransformManyBlock{TInput,TOutput}"/> then, on every core, inflates
+/// a segment's blocks straight into one buffer and walks the record boundaries in it, the segments in file order (each
+/// waits for the one before: the bytes of the record that runs on into it, its <i>carry</i>, go in front of its own). Its
+/// chunks are views of that buffer, no copy, into a bounded <see cref="BufferBlock{T}"/> (the source block of the
+/// conversion graph). So a record's bytes are inflated and walked on one core, and the only bytes copied are those of
+/// the records that cross from one segment into the next.
 /// A malformed block or record found here stops the front-end but not the run: the chunks cut before it still flow
 /// (their records may hold an earlier error), and <see cref="NextAsync"/> throws it after the last of them, so the
 /// run reports the first error in file order, as the sequential path does.
 /// </summary>
 internal sealed class ParallelRecordSource : IChunkSource
 {
+    // Room kept before a segment's own inflated bytes for the carry; it grows to the largest carry met (long reads).
+    private const int InitialReserve = 64 << 10;
+    private const int InitialFrameLengthGuess = 32 * 1024;
+
     private readonly BgzfRemainder _remainder;
     private readonly FirstFault _faults;
     private readonly CancellationTokenSource _sourceStop;
@@ -28,97 +36,89 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly bool _lenient;
     private readonly string? _fileName;
     private readonly BgzfInflaterKind _inflaterKind;
+    private readonly int _threads;
     private readonly int _maxRecords;
     private readonly int _maxBytes;
     private readonly long _limit;
-    private readonly BufferBlock<FrameGroup> _groups = new();
     private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
-    private readonly ColumnBufferPool _chunkBuffers = ColumnBufferPool.CreatePooling();
-    private readonly TransformBlock<FrameGroup, FrameGroup> _inflate;
-    private readonly ActionBlock<FrameGroup> _chunker;
+    private readonly ConcurrentBag<Segment> _spareSegments = [];
+    private readonly ColumnBufferPool _inflatedBuffers = ColumnBufferPool.CreatePooling();
+    private readonly ColumnBufferPool _compressedBuffers = ColumnBufferPool.CreatePooling();
+    private readonly Action<byte[]> _freeInflated;
+    private readonly TransformManyBlock<Segment, RecordChunk> _segments;
     private readonly Task _reader;
     private readonly Task _finished;
     private readonly StageClock _readClock = new("read", 1);
     private readonly StageClock _waitClock = new("read: waiting (backpressure)", 1);
     private readonly StageClock _inflateClock;
-    private readonly StageClock _chunkClock = new("chunk", 1);
+    private readonly StageClock _chunkClock;
 
-    // Chunks out (cut and not yet released) and the limit on them: the run's chunk memory. At the limit, the cutter
-    // stops at the next record that needs a new chunk, until one is released (a release signals, and the cutter
-    // rechecks the count; a signal is only added when none is pending, so the count stays at most one per worker).
-    private readonly SemaphoreSlim _chunkReleased = new(0);
-    private readonly Action _onChunkReleased;
-    private int _chunksOut;
-    private int _peakChunksOut;
-    private int _chunkLimit;
+    // Segments out (taken by the reader, and not yet freed by the release of their last chunk) and the limit on them:
+    // the run's chunk memory. At the limit the reader waits for a segment to be freed (a free signals, and the reader
+    // rechecks the count; a signal is only added when none is pending).
+    private readonly SemaphoreSlim _segmentFreed = new(0);
+    private int _segmentsOut;
+    private int _segmentLimit;
+    private int _peakSegmentsOut;
 
-    // Chunker state (one thread at a time: the chunker block has MaxDegreeOfParallelism 1).
-    private readonly byte[] _sizeBytes = new byte[4];
-    private readonly List<RecordChunk> _ready = [];
-    private RecordChunk? _current;
-    private int _sizeHave;
-    private long _recordRemaining;
-    private VirtualPosition _recordStart;
+    // The walk: one segment at a time, in file order (each waits for the carry of the one before).
     private long _recordsCut;
     private long _sequence;
-    private int _lastChunkLength;
+    private int _reserve = InitialReserve;
     private volatile bool _limitReached;
+
+    // Reader state.
+    private Task<Carry?> _lastWalk;
+    private byte[] _unparsed = [];      // bytes read past the last segment's frames (the start of the next one's)
+    private int _unparsedLength;
+    private int _lastCompressedLength;
+    private long _framesTaken;
+    private long _frameBytesTaken;
+    private long _inflatedBytesTaken;
     private long _compressedBytesRead;
     private bool _lastFrameWasEofMarker;
     private bool _reachedEnd;
 
-    // Reader state: the frames taken so far and their bytes, for the size of the next read.
-    private const int InitialFrameLengthGuess = 32 * 1024;
-    private long _framesTaken;
-    private long _frameBytesTaken;
-
     public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, int chunkLimit, FirstFault faults)
     {
-        _chunkLimit = chunkLimit;
         _remainder = remainder;
         _referenceCount = referenceCount;
         _lenient = lenient;
         _fileName = fileName;
         _inflaterKind = inflater;
+        _threads = threads;
         _maxRecords = maxRecords;
         _maxBytes = maxBytes;
         _limit = limit ?? long.MaxValue;
         _limitReached = _limit == 0;
         _faults = faults;
+        _segmentLimit = SegmentLimit(chunkLimit);
         _sourceStop = CancellationTokenSource.CreateLinkedTokenSource(faults.Token);
         _lastFrameWasEofMarker = remainder.LastFrameWasEofMarker;
         _reachedEnd = remainder.AtEnd;
         _compressedBytesRead = remainder.Frames.CompressedOffset;
-
-        _onChunkReleased = () =>
-        {
-            Interlocked.Decrement(ref _chunksOut);
-            SignalChunkReleased();
-        };
+        _lastWalk = Task.FromResult<Carry?>(Carry.Of(remainder.Buffered, remainder.BufferedPosition));
         _inflateClock = new StageClock("inflate", threads);
-        int inflateCapacity = Math.Max(2, threads * 2);
-        for (int i = 0; i < inflateCapacity + 3; i++)
+        _chunkClock = new StageClock("chunk", threads);
+        _freeInflated = array =>
         {
-            _groups.Post(new FrameGroup());
-        }
+            _inflatedBuffers.Return(array);
+            FreeSegmentSlot();
+        };
 
-        CancellationToken token = _sourceStop.Token;
-        _inflate = new TransformBlock<FrameGroup, FrameGroup>(
-            group => SourceGuard(() => _inflateClock.Time(() => Inflate(group))),
+        // Not cancelled by the front-end's own stop: the chunks cut before its error must still go out.
+        _segments = new TransformManyBlock<Segment, RecordChunk>(
+            ProcessAsync,
             new ExecutionDataflowBlockOptions
             {
                 MaxDegreeOfParallelism = threads,
                 EnsureOrdered = true,
-                BoundedCapacity = inflateCapacity,
                 SingleProducerConstrained = true,
-                CancellationToken = token,
+                CancellationToken = faults.Token,
                 TaskScheduler = scheduler,
             });
-        _chunker = new ActionBlock<FrameGroup>(
-            group => CutAsync(group),
-            new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, BoundedCapacity = 1, SingleProducerConstrained = true, CancellationToken = token, TaskScheduler = scheduler });
-        _inflate.LinkTo(_chunker, new DataflowLinkOptions { PropagateCompletion = true });
         Output = new BufferBlock<RecordChunk>(new DataflowBlockOptions { BoundedCapacity = 1, CancellationToken = faults.Token });
+        _segments.LinkTo(Output);
 
         // A file is read on the run's own workers, so --threads N is N cores (its reads are copies from the page cache);
         // a pipe or device on a thread of its own, which may wait there without holding a worker.
@@ -150,81 +150,106 @@ internal sealed class ParallelRecordSource : IChunkSource
         return null;
     }
 
-    /// <summary>The most chunks that were out (cut and not yet released) at once.</summary>
-    public int PeakChunksOut => Volatile.Read(ref _peakChunksOut);
+    /// <summary>
+    /// The most chunk buffers that were out at once: segments taken by the reader and not yet freed (each holds the
+    /// bytes of one chunk, or of several when the record limit cuts it).
+    /// </summary>
+    public int PeakChunksOut => Volatile.Read(ref _peakSegmentsOut);
 
     /// <summary>
-    /// From now on, cut no further while this many chunks are out and not yet released. Planning raises it by the
-    /// chunks it holds; the run sets it to unlimited when a block of the user's might hold chunks.
+    /// From now on, read no further segment while the chunks out may reach this many: the segments out stay within it
+    /// plus one per worker (those being inflated). Planning raises it by the chunks it holds; the run sets it to
+    /// unlimited when a block of the user's might hold chunks.
     /// </summary>
     public void LimitChunksOut(int limit)
     {
-        Volatile.Write(ref _chunkLimit, limit);
-        SignalChunkReleased(); // the cutter may be waiting under an older limit
+        Volatile.Write(ref _segmentLimit, SegmentLimit(limit));
+        SignalSegmentFreed(); // the reader may be waiting under an older limit
     }
 
-    private void SignalChunkReleased()
+    private int SegmentLimit(int chunkLimit) => chunkLimit >= int.MaxValue - _threads ? int.MaxValue : chunkLimit + _threads;
+
+    private void FreeSegmentSlot()
     {
-        if (_chunkReleased.CurrentCount == 0)
+        Interlocked.Decrement(ref _segmentsOut);
+        SignalSegmentFreed();
+    }
+
+    private void SignalSegmentFreed()
+    {
+        if (_segmentFreed.CurrentCount == 0)
         {
-            _chunkReleased.Release();
+            _segmentFreed.Release();
         }
     }
 
-    /// <summary>The front-end's stages: reading (and its waits on backpressure), inflating, chunking.</summary>
+    /// <summary>The front-end's stages: reading (and its waits on backpressure), inflating, chunking (the record walk).</summary>
     public IEnumerable<StageClock> Clocks => [_readClock, _waitClock, _inflateClock, _chunkClock];
 
     /// <summary>Completes when the front-end has finished (or failed: the failure is in the run's faults).</summary>
     public Task Completion => _finished;
 
     /// <summary>
-    /// The sequential I/O: the input into group buffers, cut into whole frames, nothing else. Its awaits resume where it
-    /// was started (ConfigureAwait(true)): on the run's scheduler for a file, so every read counts in --threads.
+    /// The sequential I/O: the input into segments' compressed buffers, cut into whole frames, nothing else. Its awaits
+    /// resume where it was started (ConfigureAwait(true)): on the run's scheduler for a file, so every read counts in --threads.
     /// </summary>
     private async Task ReadAsync()
     {
         CancellationToken token = _sourceStop.Token;
         try
         {
-            if (_remainder.Buffered.Length > 0)
-            {
-                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(true);
-                group.SetPrefix(_remainder.Buffered, _remainder.BufferedPosition);
-                await _inflate.SendAsync(group, token).ConfigureAwait(true);
-            }
-
-            bool end = _reachedEnd;
-            FrameGroup? previous = null;
-            while (!end && !_limitReached)
+            _unparsed = new byte[BgzfFrame.MaxLength];
+            bool end = _reachedEnd, first = true;
+            while ((first || !end) && !_limitReached)
             {
                 long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                FrameGroup group = await _groups.ReceiveAsync(token).ConfigureAwait(true);
+                while (Volatile.Read(ref _segmentsOut) >= Volatile.Read(ref _segmentLimit))
+                {
+                    await _segmentFreed.WaitAsync(token).ConfigureAwait(true);
+                }
+
                 _waitClock.AddTime(waitStart);
                 long readStart = System.Diagnostics.Stopwatch.GetTimestamp();
+                int segmentsOut = Interlocked.Increment(ref _segmentsOut);
+                if (segmentsOut > _peakSegmentsOut)
+                {
+                    Volatile.Write(ref _peakSegmentsOut, segmentsOut); // one writer (the reader)
+                }
 
-                // The bytes read past the last group's frames (its compressed buffer is only read while it is inflated,
-                // and only this reader writes one, so they are still there even if that group came back as this one).
-                group.Reset(previous is null ? default : previous.Unparsed);
+                Segment segment = _spareSegments.TryTake(out Segment? spare) ? spare : new Segment();
+                segment.Start(_compressedBuffers, _compressedBuffers.Rent(Math.Max(_lastCompressedLength + (_lastCompressedLength >> 3), 256 << 10)), _unparsed.AsSpan(0, _unparsedLength), _lastWalk);
                 try
                 {
-                    end = Fill(group);
+                    if (!end)
+                    {
+                        end = Fill(segment);
+                    }
                 }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    // A malformed or cut block: it travels after the frames before it, so the chunker meets it in order.
-                    group.Error = e;
+                    // A malformed or cut block: it travels after the frames before it, so the walk meets it in order.
+                    segment.Error = e;
                     end = true;
                 }
 
+                KeepUnparsed(segment);
+                _lastCompressedLength = segment.CompressedLength;
                 Interlocked.Exchange(ref _compressedBytesRead, _remainder.Frames.CompressedOffset);
                 _readClock.Add(readStart);
-                waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                if ((group.FrameCount == 0 && group.Error is null) || !await _inflate.SendAsync(group, token).ConfigureAwait(true))
+                if (segment.FrameCount == 0 && segment.Error is null && !first)
                 {
-                    _groups.Post(group);
+                    FreeUnsent(segment); // the input ended with the last segment
+                    break;
                 }
 
-                previous = group;
+                first = false;
+                _lastWalk = segment.Walked.Task;
+                waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
+                if (!await _segments.SendAsync(segment, token).ConfigureAwait(true))
+                {
+                    FreeUnsent(segment);
+                }
+
                 _waitClock.AddTime(waitStart);
             }
 
@@ -236,28 +261,30 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
         finally
         {
-            _inflate.Complete();
+            _segments.Complete();
         }
     }
 
     /// <summary>
-    /// Finds frames in the group's buffer, reading more of the input straight into it when the next frame is not all
-    /// there; stops when the group is full (bytes read past its last frame are left for the next group) or at the end.
-    /// A read asks for about what the group's remaining frames take at the average frame length so far, and at least
-    /// <see cref="BgzfFrame.MaxLength"/> bytes (no smaller than a stream's buffer, so a FileStream passes it straight through).
+    /// Finds frames in the segment's buffer, reading more of the input straight into it when the next frame is not all
+    /// there; stops when the segment is full (<see cref="Segment.IsFull"/>: bytes read past its last frame are left for
+    /// the next segment) or at the end. A read asks for about what the segment's remaining budget takes at the average
+    /// compression so far, and at least <see cref="BgzfFrame.MaxLength"/> bytes (no smaller than a stream's buffer, so a
+    /// FileStream passes it straight through).
     /// </summary>
     /// <returns>True when the input ended cleanly.</returns>
-    private bool Fill(FrameGroup group)
+    private bool Fill(Segment segment)
     {
         BgzfFrameReader frames = _remainder.Frames;
-        while (!group.IsFull)
+        while (!segment.IsFull(_maxBytes))
         {
-            if (frames.TryTakeFrame(group.Unparsed, out BgzfFrame frame, out int missing))
+            if (frames.TryTakeFrame(segment.Unparsed, out BgzfFrame frame, out int missing))
             {
-                group.AddFrame(frame);
+                segment.AddFrame(frame);
                 _lastFrameWasEofMarker = frame.IsEofMarker;
                 _framesTaken++;
                 _frameBytesTaken += frame.Length;
+                _inflatedBytesTaken += frame.InflatedLength;
                 continue;
             }
 
@@ -266,241 +293,260 @@ internal sealed class ParallelRecordSource : IChunkSource
                 return true;
             }
 
-            long averageFrame = _framesTaken == 0 ? InitialFrameLengthGuess : _frameBytesTaken / _framesTaken;
-            long wanted = Math.Max(BgzfFrame.MaxLength, (group.FramesLeft * averageFrame) - group.Unparsed.Length);
-            Span<byte> free = group.FreeSpace;
-            group.AddRead(frames.ReadAhead(free[..(int)Math.Min(Math.Max(wanted, missing), free.Length)], missing));
+            double ratio = _framesTaken == 0 || _inflatedBytesTaken == 0 ? (double)InitialFrameLengthGuess / BgzfFrame.MaxInflatedSize : (double)_frameBytesTaken / _inflatedBytesTaken;
+            long budgetLeft = Math.Min((long)((_maxBytes - segment.InflatedLength) * ratio), _maxBytes - segment.FramesLength);
+            long wanted = Math.Max(Math.Max(BgzfFrame.MaxLength, budgetLeft - segment.Unparsed.Length), missing);
+            Span<byte> free = segment.FreeSpace((int)Math.Min(wanted, Array.MaxLength / 2));
+            segment.AddRead(frames.ReadAhead(free[..(int)Math.Min(wanted, free.Length)], missing));
         }
 
         return false;
     }
 
-    /// <summary>Pure CPU: inflates every frame of the group into its inflated buffer (one inflater per worker).</summary>
-    private FrameGroup Inflate(FrameGroup group)
+    /// <summary>Keeps the bytes read past the segment's last frame for the next segment (its buffer is freed once inflated).</summary>
+    private void KeepUnparsed(Segment segment)
+    {
+        ReadOnlySpan<byte> unparsed = segment.Unparsed;
+        if (unparsed.Length > _unparsed.Length)
+        {
+            _unparsed = new byte[unparsed.Length];
+        }
+
+        unparsed.CopyTo(_unparsed);
+        _unparsedLength = unparsed.Length;
+    }
+
+    /// <summary>A segment the reader took and did not send (the input ended, or the run stopped).</summary>
+    private void FreeUnsent(Segment segment)
+    {
+        segment.Walked.TrySetNull();
+        segment.ReleaseCompressed();
+        FreeInflated(segment);
+    }
+
+    /// <summary>
+    /// On a worker: inflates the segment, waits for the carry of the segment before it, walks its records and returns
+    /// them as chunks (usually one; more where the record limit cuts a segment), passing its own carry to the next.
+    /// </summary>
+    private async Task<IEnumerable<RecordChunk>> ProcessAsync(Segment segment)
+    {
+        try
+        {
+            if (!_sourceStop.IsCancellationRequested)
+            {
+                long inflateStart = System.Diagnostics.Stopwatch.GetTimestamp();
+                Inflate(segment);
+                _inflateClock.Add(inflateStart);
+            }
+
+            segment.ReleaseCompressed();
+            Carry? carry = await segment.Previous.WaitAsync(_faults.Token).ConfigureAwait(true); // resume on the run's scheduler
+            if (carry is null || _sourceStop.IsCancellationRequested)
+            {
+                carry?.Return();
+                segment.Walked.TrySetNull(); // an earlier segment ended the input (its error, or the record limit)
+                FreeInflated(segment);
+                return [];
+            }
+
+            long walkStart = System.Diagnostics.Stopwatch.GetTimestamp();
+            List<RecordChunk> chunks = Walk(segment, carry);
+            _chunkClock.Add(walkStart);
+
+            return chunks;
+        }
+        catch (Exception e)
+        {
+            segment.Walked.TrySetNull();
+            FreeInflated(segment);
+            if (!(e is OperationCanceledException && _faults.Token.IsCancellationRequested))
+            {
+                RecordSourceFault(e);
+            }
+
+            return [];
+        }
+        finally
+        {
+            segment.ReleaseCompressed();
+            _spareSegments.Add(segment);
+        }
+    }
+
+    /// <summary>Pure CPU: inflates every frame of the segment, after the room kept for the carry (one inflater per worker).</summary>
+    private void Inflate(Segment segment)
     {
         IBgzfInflater inflater = _inflaters.TryTake(out IBgzfInflater? pooled) ? pooled : BgzfInflater.Create(_inflaterKind);
         try
         {
-            group.Inflate(inflater, _fileName);
+            int reserve = Volatile.Read(ref _reserve);
+            segment.Inflate(inflater, _inflatedBuffers.Rent(reserve + segment.InflatedLength + BgzfFrame.MaxInflatedSize), reserve, _fileName);
         }
         finally
         {
             _inflaters.Add(inflater);
         }
-
-        return group;
     }
 
-    /// <summary>Sequential: walks record boundaries through the inflated bytes and copies records into chunks.</summary>
-    private async Task CutAsync(FrameGroup group)
+    /// <summary>Frees a segment that gave no chunks (once: its memory may have gone to its chunks already).</summary>
+    private void FreeInflated(Segment segment)
     {
-        long start = System.Diagnostics.Stopwatch.GetTimestamp(), waited = 0;
-        try
+        if (segment.HandedOver)
         {
-            if (!_limitReached && _sourceFault is null)
-            {
-                for (int s = 0; s < group.SegmentCount && !_limitReached; s++)
-                {
-                    int done = 0;
-                    while (true)
-                    {
-                        ReadOnlySpan<byte> segment = group.Segment(s, out long compressedOffset, out int blockOffset);
-                        done += Cut(segment[done..], compressedOffset, blockOffset + done);
-                        if (done == segment.Length || _limitReached)
-                        {
-                            break;
-                        }
-
-                        // At the chunk limit with a record to start: hand over what is cut, wait for a chunk to be released.
-                        long waitStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                        await SendReadyAsync().ConfigureAwait(true); // resume on the run's scheduler
-                        while (AtChunkLimit)
-                        {
-                            await _chunkReleased.WaitAsync(_sourceStop.Token).ConfigureAwait(true);
-                        }
-
-                        waited += System.Diagnostics.Stopwatch.GetTimestamp() - waitStart;
-                    }
-                }
-
-                if (group.Error is { } error && !_limitReached)
-                {
-                    RecordSourceFault(error); // the group's frames before the bad block are cut: now its error, in file order
-                }
-            }
-        }
-        catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
-        {
-            // The run stopped.
-        }
-        catch (Exception e)
-        {
-            // A record that cannot be cut (block_size too small): the chunks before it still go out, then the error.
-            RecordSourceFault(e);
-        }
-        finally
-        {
-            _groups.Post(group);
-            _chunkClock.Add(start + waited);
+            return;
         }
 
-        await SendReadyAsync().ConfigureAwait(false);
-    }
-
-    /// <summary>Whether a new chunk may not be started now.</summary>
-    private bool AtChunkLimit => Volatile.Read(ref _chunksOut) >= Volatile.Read(ref _chunkLimit);
-
-    /// <summary>Whether the record starting now needs a new chunk that the limit does not allow yet.</summary>
-    private bool MustWaitForChunk => (_current is null || _current.Count >= _maxRecords || _current.Length >= _maxBytes) && AtChunkLimit;
-
-    /// <summary>Sends the chunks cut so far, in order.</summary>
-    private async Task SendReadyAsync()
-    {
-        try
+        segment.HandedOver = true;
+        if (segment.TakeInflated() is { } array)
         {
-            foreach (RecordChunk chunk in _ready)
-            {
-                await Output.SendAsync(chunk, _faults.Token).ConfigureAwait(true);
-            }
-        }
-        catch (OperationCanceledException) when (_faults.Token.IsCancellationRequested)
-        {
-            // The run stopped: nothing takes chunks any more.
+            _inflatedBuffers.Return(array);
         }
 
-        _ready.Clear();
+        FreeSegmentSlot();
     }
 
     /// <summary>
-    /// Cuts records from <paramref name="data"/> into chunks; returns the bytes consumed: all of them, unless a record
-    /// must wait for a chunk (<see cref="MustWaitForChunk"/>) or the limit on records was reached.
+    /// The segment's turn (every segment before it has walked): puts the carry in front of its bytes, cuts its records
+    /// into chunks, and hands the bytes after its last whole record to the next segment.
     /// </summary>
-    private int Cut(ReadOnlySpan<byte> data, long compressedOffset, int blockOffset)
+    private List<RecordChunk> Walk(Segment segment, Carry carry)
     {
-        int p = 0;
-        while (p < data.Length)
+        int carried = carry.Length;
+        if (carried > segment.Reserve)
         {
-            if (_recordRemaining == 0 && _sizeHave == 0 && MustWaitForChunk)
+            // A record longer than the room kept for it: this segment's bytes move once, later segments keep more room.
+            byte[] grown = _inflatedBuffers.Rent(carried + segment.GoodLength + BgzfFrame.MaxInflatedSize);
+            byte[] old = segment.Relocate(grown, carried);
+            _inflatedBuffers.Return(old);
+            Volatile.Write(ref _reserve, Math.Max(Volatile.Read(ref _reserve), (int)Math.Min(carried + ((long)carried >> 2), Array.MaxLength / 4)));
+        }
+
+        byte[] data = segment.Inflated!;
+        int reserve = segment.Reserve;
+        int begin = reserve - carried, end = reserve + segment.GoodLength;
+        carry.Bytes.AsSpan(0, carried).CopyTo(data.AsSpan(begin));
+        VirtualPosition carryPosition = carry.Position;
+        carry.Return();
+
+        segment.HandedOver = true; // the chunks free it, and the segment's slot
+        var shared = new SharedBuffer(segment.TakeInflated()!, _freeInflated);
+        var chunks = new List<RecordChunk>(1);
+        long recordIndex = _recordsCut;
+        int p = begin, chunkStart = begin, count = 0, frame = 0;
+        ulong[] positions = ArrayPool<ulong>.Shared.Rent(PositionsFor(end - begin));
+        Exception? fault = null;
+        // With no carry, the records start where the segment's own bytes do: the walk done frame by frame as they were
+        // inflated (while in cache) is the true one, and only its record starts are read here.
+        bool walked = carried == 0;
+        int[] starts = segment.RecordStarts;
+        int walkedCount = segment.WalkedCount, next = 0;
+        while (!_limitReached && end - p >= 4)
+        {
+            int size;
+            if (walked && (next < walkedCount || !segment.WalkedInvalid))
             {
-                EndFullChunk(); // it can be converted while the cutter waits
-                return p;
-            }
-
-            if (_recordRemaining == 0 && _sizeHave == 0 && data.Length - p >= 4)
-            {
-                // The common case: the whole record is in this block: one copy.
-                int size = BinaryPrimitives.ReadInt32LittleEndian(data[p..]);
-                if (size >= BamRecord.FixedLength + 1 && data.Length - p - 4 >= size)
+                if (next == walkedCount)
                 {
-                    StartRecord(compressedOffset, blockOffset + p);
-                    _current!.Append(data.Slice(p, 4 + size));
-                    p += 4 + size;
-                    if (EndRecord())
-                    {
-                        return p;
-                    }
-
-                    continue;
-                }
-            }
-
-            if (_recordRemaining == 0)
-            {
-                if (_sizeHave == 0)
-                {
-                    StartRecord(compressedOffset, blockOffset + p);
+                    break; // the rest runs on into the next segment
                 }
 
-                int take = Math.Min(4 - _sizeHave, data.Length - p);
-                data.Slice(p, take).CopyTo(_sizeBytes.AsSpan(_sizeHave));
-                _current!.Append(data.Slice(p, take));
-                _sizeHave += take;
-                p += take;
-                if (_sizeHave == 4)
-                {
-                    int blockSize = BinaryPrimitives.ReadInt32LittleEndian(_sizeBytes);
-                    if (blockSize < BamRecord.FixedLength + 1)
-                    {
-                        throw BamRecordFormatException.Unreadable(BamRecordError.BlockSizeTooSmall,
-                            $"block_size {blockSize} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name", _fileName, _recordsCut, _recordStart);
-                    }
-
-                    _recordRemaining = blockSize;
-                }
+                size = (next + 1 < walkedCount ? starts[next + 1] : segment.WalkedEnd) - p - 4;
+                next++;
             }
             else
             {
-                int take = (int)Math.Min(_recordRemaining, data.Length - p);
-                _current!.Append(data.Slice(p, take));
-                _recordRemaining -= take;
-                p += take;
-                if (_recordRemaining == 0)
-                {
-                    _sizeHave = 0;
-                    if (EndRecord())
-                    {
-                        return p;
-                    }
-                }
+                size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
+            }
+
+            VirtualPosition at = PositionAt(p);
+            if (size < BamRecord.FixedLength + 1)
+            {
+                fault = BamRecordFormatException.Unreadable(BamRecordError.BlockSizeTooSmall,
+                    $"block_size {size} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name", _fileName, recordIndex, at);
+                break;
+            }
+
+            if (end - p - 4 < size)
+            {
+                break; // it runs on into the next segment
+            }
+
+            if (count == positions.Length)
+            {
+                ulong[] more = ArrayPool<ulong>.Shared.Rent(Math.Min(count * 2, _maxRecords));
+                positions.AsSpan(0, count).CopyTo(more);
+                ArrayPool<ulong>.Shared.Return(positions);
+                positions = more;
+            }
+
+            positions[count++] = at.Value;
+            p += 4 + size;
+            recordIndex++;
+            if (recordIndex >= _limit)
+            {
+                _limitReached = true;
+            }
+
+            if (count == _maxRecords && !_limitReached && end - p >= 4)
+            {
+                EmitChunk(chunks, shared, chunkStart, p, positions, count, recordIndex);
+                positions = ArrayPool<ulong>.Shared.Rent(PositionsFor(end - p));
+                chunkStart = p;
+                count = 0;
             }
         }
 
-        return data.Length;
-    }
-
-    /// <summary>Moves the current chunk to the ready ones if it is full.</summary>
-    private void EndFullChunk()
-    {
-        if (_current is not null && (_current.Count >= _maxRecords || _current.Length >= _maxBytes))
+        if (count > 0)
         {
-            _lastChunkLength = _current.Length;
-            _ready.Add(_current);
-            _current = null;
+            EmitChunk(chunks, shared, chunkStart, p, positions, count, recordIndex);
         }
-    }
-
-    /// <summary>A record starts at this position: ends a full chunk, starts a new one if needed.</summary>
-    private void StartRecord(long compressedOffset, int blockOffset)
-    {
-        _recordStart = new VirtualPosition(compressedOffset, blockOffset);
-        EndFullChunk();
-
-        // Size a new chunk like the last full one, so its buffer does not grow by doubling.
-        if (_current is null)
+        else
         {
-            int chunksOut = Interlocked.Increment(ref _chunksOut);
-            if (chunksOut > _peakChunksOut)
+            ArrayPool<ulong>.Shared.Return(positions);
+        }
+
+        fault ??= segment.Error; // a record cut short by a bad block: the block's error
+        if (fault is not null)
+        {
+            RecordSourceFault(fault);
+        }
+
+        segment.Walked.SetResult(fault is null && !_limitReached ? Carry.Of(data.AsSpan(p, end - p), p < end ? PositionAt(p) : default) : null);
+        shared.Release(); // the walk's own reference: the chunks hold theirs
+        return chunks;
+
+        VirtualPosition PositionAt(int offset)
+        {
+            if (offset < reserve)
             {
-                Volatile.Write(ref _peakChunksOut, chunksOut); // one writer (the chunker)
+                return new VirtualPosition(carryPosition.CompressedOffset, carryPosition.BlockOffset + (offset - begin));
             }
 
-            _current = new RecordChunk(_chunkBuffers, Math.Max(RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _lastChunkLength + (_lastChunkLength >> 4)), _maxBytes, _referenceCount, _fileName)
+            while (frame + 1 < segment.GoodFrames && offset - reserve >= segment.InflatedStart(frame + 1))
             {
-                Released = _onChunkReleased,
-                Lenient = _lenient,
-                FirstRecordIndex = _recordsCut,
-                Sequence = _sequence++,
-            };
-        }
+                frame++;
+            }
 
-        _current.BeginRecord(_recordStart);
+            return new VirtualPosition(segment.Frame(frame).CompressedOffset, offset - reserve - segment.InflatedStart(frame));
+        }
     }
 
-    /// <summary>The current record is complete; returns true when the limit is reached.</summary>
-    private bool EndRecord()
+    /// <summary>A first size for the positions of the records in this many bytes (it grows as needed).</summary>
+    private int PositionsFor(int bytes) => Math.Min(Math.Max(bytes / 256, 16), _maxRecords);
+
+    private void EmitChunk(List<RecordChunk> chunks, SharedBuffer shared, int start, int end, ulong[] positions, int count, long recordIndexAfter)
     {
-        _current!.EndRecord();
-        Volatile.Write(ref _recordsCut, _recordsCut + 1); // one writer (the chunker); readers use Interlocked.Read
-        if (_recordsCut >= _limit)
+        shared.AddReference();
+        chunks.Add(new RecordChunk(shared, start, end - start, positions, count, _referenceCount, _fileName)
         {
-            _limitReached = true;
-            return true;
-        }
-
-        return false;
+            Lenient = _lenient,
+            FirstRecordIndex = recordIndexAfter - count,
+            Sequence = _sequence++,
+        });
+        Volatile.Write(ref _recordsCut, recordIndexAfter); // readers use Interlocked.Read
     }
 
-    /// <summary>After the last group: the final chunk, or the error of a record cut short by the end of the file.</summary>
+    /// <summary>After the last segment: the error of a record cut short by the end of the file, if any.</summary>
     private async Task FinishAsync()
     {
         try
@@ -508,48 +554,34 @@ internal sealed class ParallelRecordSource : IChunkSource
             await _reader.ConfigureAwait(false);
             try
             {
-                await _chunker.Completion.ConfigureAwait(false);
+                await _segments.Completion.ConfigureAwait(false);
             }
             catch (Exception) when (_sourceFault is not null || _faults.Token.IsCancellationRequested)
             {
                 // The front-end stopped on its error (kept in _sourceFault) or the run was cancelled.
             }
 
-            if (_sourceFault is null && !_faults.Token.IsCancellationRequested && !_limitReached && (_sizeHave > 0 || _recordRemaining > 0))
+            if (_lastWalk.IsCompletedSuccessfully && _lastWalk.Result is { } last)
             {
-                throw BamRecordFormatException.Unreadable(BamRecordError.Truncated,
-                    _sizeHave < 4 ? $"file ends inside a record's block_size ({_sizeHave} of 4 bytes)" : $"file ends inside a record: {_recordRemaining} bytes of it are missing",
-                    _fileName, _recordsCut, _recordStart);
+                int length = last.Length;
+                int size = length >= 4 ? BinaryPrimitives.ReadInt32LittleEndian(last.Bytes) : 0;
+                last.Return();
+                if (length > 0 && _sourceFault is null && !_faults.Token.IsCancellationRequested && !_limitReached)
+                {
+                    throw BamRecordFormatException.Unreadable(BamRecordError.Truncated,
+                        length < 4 ? $"file ends inside a record's block_size ({length} of 4 bytes)" : $"file ends inside a record: {size - (length - 4)} bytes of it are missing",
+                        _fileName, _recordsCut, last.Position);
+                }
             }
-
-            await SendLastAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (!(e is OperationCanceledException && _faults.Token.IsCancellationRequested))
         {
             RecordSourceFault(e);
-            await SendLastAsync().ConfigureAwait(false);
         }
         finally
         {
             Output.Complete();
             _remainder.Frames.Dispose();
-        }
-    }
-
-    /// <summary>The chunk being filled (whole records before the end or the error) goes out last, unless the run stopped.</summary>
-    private async Task SendLastAsync()
-    {
-        if (_current is { Count: > 0 } last && !_faults.Token.IsCancellationRequested)
-        {
-            _current = null;
-            try
-            {
-                await Output.SendAsync(last, _faults.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (_faults.Token.IsCancellationRequested)
-            {
-                // The run stopped meanwhile.
-            }
         }
     }
 
@@ -567,19 +599,6 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
     }
 
-    private T SourceGuard<T>(Func<T> body)
-    {
-        try
-        {
-            return body();
-        }
-        catch (Exception e) when (!(e is OperationCanceledException && _sourceStop.IsCancellationRequested))
-        {
-            RecordSourceFault(e);
-            throw;
-        }
-    }
-
     public void Dispose()
     {
         while (_inflaters.TryTake(out IBgzfInflater? inflater))
@@ -587,119 +606,262 @@ internal sealed class ParallelRecordSource : IChunkSource
             inflater.Dispose();
         }
     }
+
+    /// <summary>The bytes after a segment's last whole record (the start of a record that runs on), for the next segment.</summary>
+    private sealed class Carry
+    {
+        private Carry(byte[] bytes, int length, VirtualPosition position)
+        {
+            Bytes = bytes;
+            Length = length;
+            Position = position;
+        }
+
+        public byte[] Bytes { get; private set; }
+
+        public int Length { get; }
+
+        /// <summary>Where its first byte is in the file (every record start in a carry is in that block).</summary>
+        public VirtualPosition Position { get; }
+
+        public static Carry Of(ReadOnlySpan<byte> bytes, VirtualPosition position)
+        {
+            byte[] copy = bytes.IsEmpty ? [] : ArrayPool<byte>.Shared.Rent(bytes.Length);
+            bytes.CopyTo(copy);
+            return new Carry(copy, bytes.Length, position);
+        }
+
+        public void Return()
+        {
+            if (Bytes.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(Bytes);
+            }
+
+            Bytes = [];
+        }
+    }
+
+    /// <summary>
+    /// A run of compressed BGZF frames (the bytes read past the last of them are the start of the next segment's), and
+    /// then their inflated bytes in one buffer, after room for the carry of the segment before.
+    /// </summary>
+    private sealed class Segment
+    {
+        private readonly List<BgzfFrame> _frames = [];
+        private readonly List<int> _frameStart = [];
+        private readonly List<int> _inflatedStart = [];
+        private ColumnBufferPool? _pool;
+        private byte[]? _compressed;
+        private int _framesEnd;
+        private int _filled;
+
+        public Task<Carry?> Previous { get; private set; } = Task.FromResult<Carry?>(null);
+
+        /// <summary>Set by this segment's walk: its carry, or null when the input ends here (an error, the record limit).</summary>
+        public WalkResult Walked { get; private set; } = new();
+
+        public Exception? Error { get; set; }
+
+        public int FrameCount => _frames.Count;
+
+        /// <summary>The frames inflated without error.</summary>
+        public int GoodFrames { get; private set; }
+
+        /// <summary>The inflated bytes of the good frames.</summary>
+        public int GoodLength { get; private set; }
+
+        /// <summary>Total ISIZE of the frames.</summary>
+        public int InflatedLength { get; private set; }
+
+        /// <summary>Total compressed length of the frames.</summary>
+        public int FramesLength => _framesEnd;
+
+        public int CompressedLength => _filled;
+
+        public byte[]? Inflated { get; private set; }
+
+        public int Reserve { get; private set; }
+
+        public ReadOnlySpan<byte> Unparsed => _compressed.AsSpan(_framesEnd, _filled - _framesEnd);
+
+        /// <summary>Whether the frames have reached the budget (<see cref="ChunkRule.SegmentIsFull"/>).</summary>
+        public bool IsFull(int maxBytes) => ChunkRule.SegmentIsFull(InflatedLength, _framesEnd, maxBytes);
+
+        public void Start(ColumnBufferPool pool, byte[] compressed, ReadOnlySpan<byte> unparsed, Task<Carry?> previous)
+        {
+            _pool = pool;
+            HandedOver = false;
+            _frames.Clear();
+            _frameStart.Clear();
+            _inflatedStart.Clear();
+            Error = null;
+            GoodFrames = GoodLength = InflatedLength = _framesEnd = 0;
+            Inflated = null;
+            Previous = previous;
+            Walked = new WalkResult();
+            _compressed = compressed;
+            _filled = 0;
+            unparsed.CopyTo(FreeSpace(unparsed.Length));
+            _filled = unparsed.Length;
+        }
+
+        /// <summary>At least <paramref name="wanted"/> bytes of room after those read (the buffer grows if needed).</summary>
+        public Span<byte> FreeSpace(int wanted)
+        {
+            if (_compressed!.Length - _filled < wanted)
+            {
+                byte[] grown = _pool!.Rent((int)Math.Min(Math.Max((long)_compressed.Length * 2, (long)_filled + wanted), Array.MaxLength));
+                _compressed.AsSpan(0, _filled).CopyTo(grown);
+                _pool.Return(_compressed);
+                _compressed = grown;
+            }
+
+            return _compressed.AsSpan(_filled);
+        }
+
+        public void AddRead(int count) => _filled += count;
+
+        /// <summary>The frame at the start of <see cref="Unparsed"/>.</summary>
+        public void AddFrame(BgzfFrame frame)
+        {
+            _frames.Add(frame);
+            _frameStart.Add(_framesEnd);
+            _framesEnd += frame.Length;
+            InflatedLength += frame.InflatedLength;
+        }
+
+        public BgzfFrame Frame(int index) => _frames[index];
+
+        /// <summary>Where frame <paramref name="index"/>'s bytes start, after the reserve.</summary>
+        public int InflatedStart(int index) => _inflatedStart[index];
+
+        /// <summary>
+        /// The record starts found by walking from the first byte of the segment's own data as its frames were
+        /// inflated: the true ones when the segment before hands over no carry.
+        /// </summary>
+        public int[] RecordStarts => _starts;
+
+        public int WalkedCount { get; private set; }
+
+        /// <summary>Where the walk stopped: after the last whole record, at a record the data does not yet hold all of, or at an invalid block_size.</summary>
+        public int WalkedEnd { get; private set; }
+
+        /// <summary>Whether the walk stopped at a block_size too small to be a record's.</summary>
+        public bool WalkedInvalid { get; private set; }
+
+        private int[] _starts = new int[4096];
+
+        private void WalkAhead(byte[] data, int limit)
+        {
+            int p = WalkedEnd;
+            while (!WalkedInvalid && limit - p >= 4)
+            {
+                int size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
+                if (size < BamRecord.FixedLength + 1)
+                {
+                    WalkedInvalid = true;
+                    break;
+                }
+
+                if (limit - p - 4 < size)
+                {
+                    break;
+                }
+
+                if (WalkedCount == _starts.Length)
+                {
+                    Array.Resize(ref _starts, _starts.Length * 2);
+                }
+
+                _starts[WalkedCount++] = p;
+                p += 4 + size;
+            }
+
+            WalkedEnd = p;
+        }
+
+        public void Inflate(IBgzfInflater inflater, byte[] destination, int reserve, string? fileName)
+        {
+            Inflated = destination;
+            Reserve = reserve;
+            WalkedCount = 0;
+            WalkedEnd = reserve;
+            WalkedInvalid = false;
+            int at = 0;
+            for (int i = 0; i < _frames.Count; i++)
+            {
+                _inflatedStart.Add(at);
+                BgzfFrame frame = _frames[i];
+                try
+                {
+                    at += BgzfBlockDecoder.Decode(inflater, _compressed.AsSpan(_frameStart[i], frame.Length), frame, destination.AsSpan(reserve + at), fileName);
+                    WalkAhead(destination, reserve + at);
+                }
+                catch (BamFormatException e)
+                {
+                    Error = e; // before any error the reader met after the last frame: this block comes first
+                    break;
+                }
+
+                GoodFrames = i + 1;
+            }
+
+            GoodLength = at;
+        }
+
+        /// <summary>Moves the inflated bytes to <paramref name="grown"/>, after <paramref name="reserve"/> bytes; returns the old buffer.</summary>
+        public byte[] Relocate(byte[] grown, int reserve)
+        {
+            byte[] old = Inflated!;
+            old.AsSpan(Reserve, GoodLength).CopyTo(grown.AsSpan(reserve));
+            Inflated = grown;
+            Reserve = reserve;
+            return old;
+        }
+
+        /// <summary>The inflated buffer, now someone else's to free (null if it was taken or never rented).</summary>
+        public byte[]? TakeInflated()
+        {
+            byte[]? inflated = Inflated;
+            Inflated = null;
+            return inflated;
+        }
+
+        /// <summary>Whether the segment's memory (and its slot among the segments out) is no longer the segment's to free.</summary>
+        public bool HandedOver { get; set; }
+
+        public void ReleaseCompressed()
+        {
+            if (_compressed is not null)
+            {
+                _pool!.Return(_compressed);
+                _compressed = null;
+            }
+        }
+    }
+
+    /// <summary>A segment's walk result, which the next segment awaits.</summary>
+    private sealed class WalkResult : TaskCompletionSource<Carry?>
+    {
+        public WalkResult()
+            : base(TaskCreationOptions.RunContinuationsAsynchronously)
+        {
+        }
+
+        public void TrySetNull() => TrySetResult(null);
+    }
 }
 
 /// <summary>
-/// A group of compressed BGZF frames and their inflated bytes, recycled through a fixed pool. The compressed buffer holds
-/// the frames and then the bytes read past the last of them (the start of the next group's frames); at most
-/// <see cref="MaxFrames"/> frames of at most <see cref="BgzfFrame.MaxLength"/> bytes, so a frame started always fits.
+/// Where a chunk (and so a record batch) ends, the same on every path: the records are grouped by the BGZF blocks they
+/// end in. A <i>segment</i> is the blocks from the one after the last segment's until their inflated bytes, or their
+/// compressed bytes, reach the byte budget; a chunk holds the records that end in one segment (a record that ends
+/// exactly at a block's end ends in that block), at most the record limit of them, so a segment with more records
+/// gives several chunks. The records of the block the header ends in belong to the first segment.
 /// </summary>
-internal sealed class FrameGroup
+internal static class ChunkRule
 {
-    private const int MaxFrames = 32;
-    private readonly byte[] _compressed = new byte[MaxFrames * BgzfFrame.MaxLength];
-    private readonly byte[] _inflated = new byte[MaxFrames * BgzfFrame.MaxInflatedSize];
-    private readonly BgzfFrame[] _frames = new BgzfFrame[MaxFrames];
-    private readonly int[] _frameStart = new int[MaxFrames];
-    private readonly int[] _inflatedStart = new int[MaxFrames + 1];
-    private int _framesEnd;
-    private int _filled;
-    private int _inflatedFrames;
-    private int _prefixLength;
-    private VirtualPosition _prefixPosition;
-
-    public int FrameCount { get; private set; }
-
-    /// <summary>The error that ends the input at this group (a block that could not be read or inflated), after its good frames.</summary>
-    public Exception? Error { get; set; }
-
-    public bool IsFull => FrameCount == MaxFrames;
-
-    public int FramesLeft => MaxFrames - FrameCount;
-
-    /// <summary>Bytes read past the last frame.</summary>
-    public ReadOnlySpan<byte> Unparsed => _compressed.AsSpan(_framesEnd, _filled - _framesEnd);
-
-    /// <summary>Room for more bytes of the input, after those read.</summary>
-    public Span<byte> FreeSpace => _compressed.AsSpan(_filled);
-
-    /// <summary>Inflated runs: the prefix (if any), else one per frame.</summary>
-    public int SegmentCount => _prefixLength > 0 ? 1 : _inflatedFrames;
-
-    public void Reset()
-    {
-        Error = null;
-        _inflatedFrames = 0;
-        FrameCount = 0;
-        _framesEnd = 0;
-        _filled = 0;
-        _prefixLength = 0;
-    }
-
-    /// <summary>Empties the group, then starts its bytes with <paramref name="unparsed"/> (may be this group's own).</summary>
-    public void Reset(ReadOnlySpan<byte> unparsed)
-    {
-        Reset();
-        unparsed.CopyTo(_compressed);
-        _filled = unparsed.Length;
-    }
-
-    /// <summary><paramref name="count"/> bytes were read into <see cref="FreeSpace"/>.</summary>
-    public void AddRead(int count) => _filled += count;
-
-    /// <summary>The frame at the start of <see cref="Unparsed"/>.</summary>
-    public void AddFrame(BgzfFrame frame)
-    {
-        _frames[FrameCount] = frame;
-        _frameStart[FrameCount] = _framesEnd;
-        _framesEnd += frame.Length;
-        FrameCount++;
-    }
-
-    /// <summary>Makes this group carry bytes inflated already (the rest of the block the header ended in).</summary>
-    public void SetPrefix(byte[] inflated, VirtualPosition position)
-    {
-        Reset();
-        inflated.CopyTo(_inflated, 0);
-        _prefixLength = inflated.Length;
-        _prefixPosition = position;
-    }
-
-    public void Inflate(IBgzfInflater inflater, string? fileName)
-    {
-        int at = 0;
-        _inflatedFrames = 0;
-        for (int i = 0; i < FrameCount; i++)
-        {
-            _inflatedStart[i] = at;
-            BgzfFrame frame = _frames[i];
-            try
-            {
-                at += BgzfBlockDecoder.Decode(inflater, _compressed.AsSpan(_frameStart[i], frame.Length), frame, _inflated.AsSpan(at), fileName);
-            }
-            catch (BamFormatException e)
-            {
-                Error = e; // before any error the reader met after the last frame: this block comes first
-                break;
-            }
-
-            _inflatedFrames = i + 1;
-        }
-
-        _inflatedStart[_inflatedFrames] = at;
-    }
-
-    public ReadOnlySpan<byte> Segment(int index, out long compressedOffset, out int blockOffset)
-    {
-        if (_prefixLength > 0)
-        {
-            compressedOffset = _prefixPosition.CompressedOffset;
-            blockOffset = _prefixPosition.BlockOffset;
-            return _inflated.AsSpan(0, _prefixLength);
-        }
-
-        compressedOffset = _frames[index].CompressedOffset;
-        blockOffset = 0;
-        return _inflated.AsSpan(_inflatedStart[index], _inflatedStart[index + 1] - _inflatedStart[index]);
-    }
+    /// <summary>Whether blocks of these total inflated and compressed lengths make a full segment.</summary>
+    public static bool SegmentIsFull(long inflatedLength, long compressedLength, int maxBytes) => inflatedLength >= maxBytes || compressedLength >= maxBytes;
 }

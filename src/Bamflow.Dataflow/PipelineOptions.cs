@@ -27,8 +27,9 @@ public sealed record PipelineOptions
 
     /// <summary>
     /// The memory budget: the batches that may exist at once (converting, converted, or being written), and the
-    /// capacity of every parallel block. The source keeps at most this + 1 chunks out. Blocks of your own lift the
-    /// bound on what they may hold (<see cref="ConversionSummary.PeakChunks"/>, <see cref="ConversionSummary.PeakBatches"/>).
+    /// capacity of every parallel block. The source keeps at most this + 1 + the thread count segments (chunk buffers)
+    /// out. Blocks of your own lift the bound on what they may hold (<see cref="ConversionSummary.PeakChunks"/>,
+    /// <see cref="ConversionSummary.PeakBatches"/>).
     /// Default: the thread count (at least 2).
     /// </summary>
     public int? BoundedCapacity { get; init; }
@@ -187,8 +188,11 @@ public sealed record ConversionSummary(
     public int YoungCollections { get; init; }
 
     /// <summary>
-    /// The most record chunks in memory at once: cut and not yet converted. Without blocks of your own among the
-    /// record stages, at most the conversion capacity + 1, plus the chunks read while planning (the tag scan's).
+    /// The most record-chunk buffers in memory at once. The parallel engine's are its segments (the inflated bytes of
+    /// about <see cref="Bamflow.Arrow.ConversionOptions.MaxBatchBytes"/> of BGZF blocks, holding one chunk, or several
+    /// when <see cref="Bamflow.Arrow.ConversionOptions.BatchSize"/> cuts them), from the read to the release of their
+    /// last chunk: without blocks of your own among the record stages, at most the conversion capacity + 1 + the
+    /// thread count, plus those of the chunks read while planning (the tag scan's). The sequential path's are its chunks.
     /// </summary>
     public int PeakChunks { get; init; }
 

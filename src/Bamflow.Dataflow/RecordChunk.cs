@@ -19,6 +19,8 @@ public sealed class RecordChunk
     // keeps what it pooled for the life of the process).
     private readonly ColumnBufferPool _buffers;
     private readonly int _byteBudget;   // the chunker ends the chunk at the first record once it holds this many bytes
+    private readonly SharedBuffer? _shared;   // a view into the parallel source's inflated segment (else _data is the chunk's own)
+    private int _offset;
     private byte[] _data;
     private ulong[] _positions;
     private ulong[]? _dropped;    // bit per record, set when a filter drops it
@@ -35,6 +37,23 @@ public sealed class RecordChunk
     }
 
     /// <summary>
+    /// A view of <paramref name="count"/> whole records at <paramref name="offset"/> in a buffer the parallel source
+    /// inflated into (no copy); holds one reference to it. <paramref name="positions"/> is rented and becomes the chunk's.
+    /// </summary>
+    internal RecordChunk(SharedBuffer shared, int offset, int length, ulong[] positions, int count, int referenceCount, string? fileName)
+    {
+        _buffers = ColumnBufferPool.None;
+        _shared = shared;
+        _data = shared.Array;
+        _offset = offset;
+        Length = length;
+        _positions = positions;
+        Count = count;
+        ReferenceCount = referenceCount;
+        FileName = fileName;
+    }
+
+    /// <summary>
     /// A first buffer size for a chunk of at most this many records and bytes (short reads; it grows as needed). At
     /// most <see cref="FullCapacity"/>: the pages of a pooled array are only touched as records fill it.
     /// </summary>
@@ -44,7 +63,7 @@ public sealed class RecordChunk
     private static long FullCapacity(int maxBytes) => maxBytes + (long)(maxBytes >> 3);
 
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
-    public ReadOnlySpan<byte> Data => _data.AsSpan(0, Length);
+    public ReadOnlySpan<byte> Data => _data.AsSpan(_offset, Length);
 
     /// <summary>Number of bytes used.</summary>
     public int Length { get; private set; }
@@ -138,7 +157,15 @@ public sealed class RecordChunk
     internal void Release()
     {
         Released?.Invoke();
-        _buffers.Return(_data);
+        if (_shared is not null)
+        {
+            _shared.Release();
+        }
+        else
+        {
+            _buffers.Return(_data);
+        }
+
         ArrayPool<ulong>.Shared.Return(_positions);
         if (_dropped is not null)
         {
@@ -146,6 +173,7 @@ public sealed class RecordChunk
         }
 
         _data = [];
+        _offset = 0;
         _positions = [];
         _dropped = null;
         _skipped = null;
@@ -229,6 +257,27 @@ public sealed class RecordChunk
         ulong[] bits = ArrayPool<ulong>.Shared.Rent(length);
         bits.AsSpan(0, length).Clear();
         return bits;
+    }
+}
+
+/// <summary>
+/// An array shared by the chunks cut from it, counted: the last <see cref="Release"/> hands it to <c>free</c>. It starts
+/// with one reference, its owner's.
+/// </summary>
+internal sealed class SharedBuffer(byte[] array, Action<byte[]> free)
+{
+    private int _references = 1;
+
+    public byte[] Array { get; } = array;
+
+    public void AddReference() => Interlocked.Increment(ref _references);
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _references) == 0)
+        {
+            free(Array);
+        }
     }
 }
 

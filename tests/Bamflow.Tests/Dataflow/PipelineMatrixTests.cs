@@ -85,16 +85,25 @@ public sealed class PipelineMatrixTests
         Assert.Equal(expected.Count, summary.Records);
     }
 
-    [Fact]
-    public void Convert_ByteBudget_EndsBatchesEarly()
+    [Theory]
+    [InlineData("samtools__ce_large_seq.bam", 64 << 10, 100_000)]
+    [InlineData("hts-specs__level-9.bam", 64 << 10, 100_000)]
+    [InlineData("hts-specs__level-9.bam", 16 << 10, 7)]
+    [InlineData("picard__test.bam", 100 << 10, 1_000)]
+    [InlineData("pbbam__long_reads.bam", 64 << 10, 100_000)]
+    [InlineData("pbbam__long_reads.bam", 1 << 20, 3)]
+    public void Convert_ByteBudget_BatchesEndWhereTheBlocksSay(string name, int maxBytes, int batchSize)
     {
-        // The 1 Mbp read is ~1.5 MB of BAM: with a 64 KiB budget every record gets a batch of its own.
-        string path = SharedData.CorpusPath("samtools__ce_large_seq.bam");
+        // The batches hold the records that end in one segment of BGZF blocks (cut by the record limit), as a second
+        // implementation computes them from the file; picard's and pbbam's records run across blocks (carries), the
+        // long reads across whole segments.
+        string path = SharedData.CorpusPath(name);
 
-        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, new ConversionOptions { MaxBatchBytes = 64 << 10 });
+        (byte[] ipc, _) = Conversion.ToIpc(path, new ConversionOptions { MaxBatchBytes = maxBytes, BatchSize = batchSize }, new PipelineOptions { Threads = 2 });
 
-        Assert.Equal(2, summary.Batches);
-        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "ce_large_seq, 64 KiB budget");
+        List<RecordBatch> batches = ArrowSam.ReadAll(ipc, stream: false);
+        Assert.Equal(ChunkRuleOracle.BatchLengths(path, maxBytes, batchSize), batches.Select(b => b.Length).ToList());
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(batches).ToList(), $"{name}, budget {maxBytes}, batches of {batchSize}");
     }
 
     [Fact]
