@@ -66,6 +66,13 @@ public sealed partial class BamReader : IDisposable
     /// <summary>Virtual position of the next record.</summary>
     public VirtualPosition Position => _bgzf.Position;
 
+    /// <summary>Told of every BGZF block as it is read (empty ones included), before its bytes are handed out.</summary>
+    public Action<BgzfFrame>? FrameRead
+    {
+        get => _bgzf.FrameRead;
+        set => _bgzf.FrameRead = value;
+    }
+
     /// <summary>Bytes of compressed input consumed so far.</summary>
     public long CompressedBytesRead => _bgzf.CompressedBytesRead;
 

@@ -33,6 +33,9 @@ public sealed class BgzfReader : IDisposable
     /// <summary>Name used in error messages.</summary>
     public string? FileName => _frames.FileName;
 
+    /// <summary>Told of every block as it is read (empty ones included), before its bytes are handed out.</summary>
+    public Action<BgzfFrame>? FrameRead { get; set; }
+
     /// <summary>Bytes of compressed input consumed so far.</summary>
     public long CompressedBytesRead => _frames.CompressedOffset;
 
@@ -98,6 +101,7 @@ public sealed class BgzfReader : IDisposable
             }
 
             _lastFrameWasEofMarker = frame.IsEofMarker;
+            FrameRead?.Invoke(frame);
             _blockCompressedOffset = frame.CompressedOffset;
             _blockLength = BgzfBlockDecoder.Decode(_inflater, _frameBuffer, frame, _block, FileName);
             _blockOffset = 0;

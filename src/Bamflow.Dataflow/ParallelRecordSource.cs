@@ -13,11 +13,15 @@ namespace Bamflow.Dataflow;
 /// The parallel front-end. The sequential reader reads the input in large runs and finds the compressed BGZF blocks in
 /// place (I/O only), a segment at a time: the blocks until their inflated or compressed bytes reach the byte budget
 /// (<see cref="ChunkRule"/>). An ordered <see cref="TransformManyBlock{TInput,TOutput}"/> then, on every core, inflates
-/// a segment's blocks straight into one buffer and walks the record boundaries in it, the segments in file order (each
-/// waits for the one before: the bytes of the record that runs on into it, its <i>carry</i>, go in front of its own). Its
-/// chunks are views of that buffer, no copy, into a bounded <see cref="BufferBlock{T}"/> (the source block of the
-/// conversion graph). So a record's bytes are inflated and walked on one core, and the only bytes copied are those of
-/// the records that cross from one segment into the next.
+/// a segment's blocks straight into one buffer, walking the record boundaries of each block as soon as it is inflated
+/// (while its bytes are in the core's cache), from the segment's first byte. That walk is the true one when the segment
+/// before ends at a record boundary (htslib's writer starts a block at a record whenever the record fits); each segment
+/// waits for the one before to hand over the bytes of a record that runs on into it (its <i>carry</i>), and when there
+/// is one, it goes in front of the segment's bytes and the segment is walked again from it. The chunks are views of the
+/// buffer, no copy, into a bounded <see cref="BufferBlock{T}"/> (the source block of the conversion graph). So a
+/// record's bytes are inflated and walked on one core, and the only bytes copied are carries. (A copying cutter between
+/// inflate and conversion cost a 2-thread run 10 % more CPU than a 1-thread one on the benchmark machine:
+/// perf/RESULTS.md, 2026-12-01 evening.)
 /// A malformed block or record found here stops the front-end but not the run: the chunks cut before it still flow
 /// (their records may hold an earlier error), and <see cref="NextAsync"/> throws it after the last of them, so the
 /// run reports the first error in file order, as the sequential path does.
@@ -854,8 +858,8 @@ internal sealed class ParallelRecordSource : IChunkSource
 }
 
 /// <summary>
-/// Where a chunk (and so a record batch) ends, the same on every path: the records are grouped by the BGZF blocks they
-/// end in. A <i>segment</i> is the blocks from the one after the last segment's until their inflated bytes, or their
+/// Where a chunk (and so a record batch) ends, the same on both paths (<see cref="ParallelRecordSource"/> and
+/// <see cref="RecordChunker"/>): the records are grouped by the BGZF blocks they end in. A <i>segment</i> is the blocks from the one after the last segment's until their inflated bytes, or their
 /// compressed bytes, reach the byte budget; a chunk holds the records that end in one segment (a record that ends
 /// exactly at a block's end ends in that block), at most the record limit of them, so a segment with more records
 /// gives several chunks. The records of the block the header ends in belong to the first segment.

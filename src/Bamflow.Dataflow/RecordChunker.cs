@@ -5,7 +5,8 @@ namespace Bamflow.Dataflow;
 
 /// <summary>
 /// The sequential path's chunker: cuts the records of a <see cref="BamReader"/> (which inflates on the calling
-/// thread) into <see cref="RecordChunk"/>s of at most a record count and a byte budget, up to an optional limit.
+/// thread) into <see cref="RecordChunk"/>s where the parallel engine does (<see cref="ChunkRule"/>: the records that end
+/// in one segment of BGZF blocks, at most a record count of them), up to an optional limit.
 /// </summary>
 public sealed class RecordChunker
 {
@@ -18,10 +19,22 @@ public sealed class RecordChunker
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _pending;
     private long _sequence;
 
+    // The segment (ChunkRule) of the last block read, and its blocks' sizes so far.
+    private int _segment;
+    private long _segmentInflated;
+    private long _segmentCompressed;
+    private bool _segmentStarted;
+
+    // A record read that ends in a later segment than the chunk's: the first of the next chunk.
+    private byte[] _held = [];
+    private int _heldLength = -1;
+    private Bgzf.VirtualPosition _heldPosition;
+    private int _heldSegment;
+
     /// <summary>Creates a chunker over <paramref name="reader"/>.</summary>
     /// <param name="reader">The reader, positioned after the header.</param>
     /// <param name="maxRecords">Records per chunk at most.</param>
-    /// <param name="maxBytes">A chunk ends once its bytes reach this budget (a single larger record still gets a chunk).</param>
+    /// <param name="maxBytes">The byte budget of a segment of BGZF blocks (<see cref="ChunkRule"/>).</param>
     /// <param name="limit">Stop after this many records in total; null for all.</param>
     /// <param name="lenient">Whether the chunks skip invalid records instead of failing (see <see cref="ValidationMode"/>).</param>
     public RecordChunker(BamReader reader, int maxRecords, int maxBytes, long? limit = null, bool lenient = false)
@@ -34,6 +47,21 @@ public sealed class RecordChunker
         _maxRecords = maxRecords;
         _maxBytes = maxBytes;
         _limit = limit ?? long.MaxValue;
+        reader.FrameRead = OnFrameRead;
+    }
+
+    /// <summary>Every block read from now on: the first ones after the header's block make the first segment.</summary>
+    private void OnFrameRead(Bgzf.BgzfFrame frame)
+    {
+        if (_segmentStarted && ChunkRule.SegmentIsFull(_segmentInflated, _segmentCompressed, _maxBytes))
+        {
+            _segment++;
+            _segmentInflated = _segmentCompressed = 0;
+        }
+
+        _segmentStarted = true;
+        _segmentInflated += frame.InflatedLength;
+        _segmentCompressed += frame.Length;
     }
 
     /// <summary>Records read so far.</summary>
@@ -50,13 +78,22 @@ public sealed class RecordChunker
             pending.Throw();
         }
 
-        if (RecordsRead >= _limit)
+        if (RecordsRead >= _limit && _heldLength < 0)
         {
             return null;
         }
 
         var chunk = new RecordChunk(_buffers, RecordChunk.InitialCapacity(_maxRecords, _maxBytes), _maxBytes, _reader.Header.References.Count, _reader.FileName) { FirstRecordIndex = RecordsRead, Sequence = _sequence, Lenient = _lenient };
-        while (chunk.Count < _maxRecords && chunk.Length < _maxBytes && RecordsRead < _limit)
+        int chunkSegment = -1;
+        if (_heldLength >= 0)
+        {
+            chunk.Add(_held.AsSpan(0, _heldLength), _heldPosition);
+            chunkSegment = _heldSegment;
+            _heldLength = -1;
+            RecordsRead++;
+        }
+
+        while (chunk.Count < _maxRecords && RecordsRead < _limit)
         {
             if ((chunk.Count & 1023) == 1023)
             {
@@ -81,6 +118,22 @@ public sealed class RecordChunker
                 break;
             }
 
+            if (chunk.Count > 0 && _segment != chunkSegment)
+            {
+                // It ends in the next segment: it starts the next chunk.
+                if (_held.Length < record.Length)
+                {
+                    _held = new byte[Math.Max(record.Length, _held.Length * 2)];
+                }
+
+                record.CopyTo(_held);
+                _heldLength = record.Length;
+                _heldPosition = position;
+                _heldSegment = _segment;
+                break;
+            }
+
+            chunkSegment = _segment;
             chunk.Add(record, position); // validated where it is used, as in the parallel engine
             RecordsRead++;
         }

@@ -53,13 +53,17 @@ public sealed class PipelineMatrixTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(7)]
-    [InlineData(100_000)]
-    public void Convert_SequentialPath_ByteIdenticalToParallel(int batchSize)
+    [InlineData("hts-specs__level-9.bam", 1, ConversionOptions.DefaultMaxBatchBytes)]
+    [InlineData("hts-specs__level-9.bam", 7, ConversionOptions.DefaultMaxBatchBytes)]
+    [InlineData("hts-specs__level-9.bam", 100_000, ConversionOptions.DefaultMaxBatchBytes)]
+    [InlineData("hts-specs__level-9.bam", 100, 64 << 10)]
+    [InlineData("picard__test.bam", 100_000, 64 << 10)]
+    [InlineData("pbbam__long_reads.bam", 2, 128 << 10)]
+    public void Convert_SequentialPath_ByteIdenticalToParallel(string name, int batchSize, int maxBytes)
     {
-        string path = SharedData.CorpusPath("hts-specs__level-9.bam");
-        var conversion = new ConversionOptions { BatchSize = batchSize };
+        // The same batches on both paths, also where segments cut the file and records run across blocks.
+        string path = SharedData.CorpusPath(name);
+        var conversion = new ConversionOptions { BatchSize = batchSize, MaxBatchBytes = maxBytes };
 
         (byte[] sequential, _) = Conversion.ToIpc(path, conversion, new PipelineOptions { Sequential = true });
         (byte[] parallel, _) = Conversion.ToIpc(path, conversion, new PipelineOptions { Threads = 4 });
