@@ -17,7 +17,7 @@ internal static class RunStatistics
             text.AppendLine(culture, $"{stage.Name,-30} {stage.Items,10:N0} {stage.Busy.TotalSeconds,9:F3} {stage.Workers,8} {stage.Utilisation,11:P0}");
         }
 
-        text.AppendLine(culture, $"wall time {summary.Elapsed.TotalSeconds:F3} s; peak memory: managed heap {summary.PeakManagedBytes / 1e6:F0} MB, process {summary.PeakProcessBytes / 1e6:F0} MB; at most {summary.PeakChunks} chunks and {summary.PeakBatches} batches at once");
+        text.AppendLine(culture, $"wall time {summary.Elapsed.TotalSeconds:F3} s; peak memory: managed heap {summary.PeakManagedBytes / 1e6:F0} MB, process {summary.PeakProcessBytes / 1e6:F0} MB; at most {summary.PeakChunks} chunk buffers and {summary.PeakBatches} batches at once");
         return text.ToString();
     }
 }
