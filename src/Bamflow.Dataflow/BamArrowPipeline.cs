@@ -125,10 +125,19 @@ public sealed partial class BamArrowPipeline
             int referenceCount = reader.Header.References.Count;
             if (_conversion.TagMode != TagMode.None)
             {
+                object? lastBuffer = null;
+                int heldBuffers = 0;
                 while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
-                    (source as ParallelRecordSource)?.LimitChunksOut(ChunksOut + plan.Prefetched.Count); // the plan holds these: room to cut the next
+                    if (chunk.Buffer != lastBuffer)
+                    {
+                        // The plan holds this chunk's buffer (a segment, shared by the chunks cut from it): room to read the next.
+                        lastBuffer = chunk.Buffer;
+                        heldBuffers++;
+                        (source as ParallelRecordSource)?.LimitChunksOut(ChunksOut + heldBuffers);
+                    }
+
                     chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
                         if (state.discovery.RecordsScanned < state.TagScanRecords)

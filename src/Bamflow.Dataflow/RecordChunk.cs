@@ -62,6 +62,9 @@ public sealed class RecordChunk
     /// <summary>What a chunk with this byte budget usually needs: it ends at the first record past the budget.</summary>
     private static long FullCapacity(int maxBytes) => maxBytes + (long)(maxBytes >> 3);
 
+    /// <summary>What holds the bytes: the same object for chunks that share a buffer (the parallel source's segment).</summary>
+    internal object Buffer => _shared ?? (object)_data;
+
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(_offset, Length);
 

@@ -49,6 +49,31 @@ public sealed class MemoryBoundTests : IDisposable
     }
 
     [Fact]
+    public async Task Plan_ManySmallChunks_ReadsAheadBySegmentsHeldNotChunks()
+    {
+        // Batches of one record and a tag scan of 10,000: the plan holds 10,000 chunks, but they share a few dozen
+        // segments, and only those may raise the bound on segments read ahead (not the 10,000).
+        const int Budget = 64 << 10, Scan = 10_000;
+        var pipeline = new PipelineOptions { Threads = 2 };
+        List<int> perSegment = ChunkRuleOracle.BatchLengths(_input.Path, Budget, int.MaxValue);
+        int held = 0;
+        for (int records = 0; records < Scan; held++)
+        {
+            records += perSegment[held];
+        }
+
+        int bound = held + pipeline.EffectiveCapacity + 1 + pipeline.Threads;
+        Assert.True(perSegment.Count > bound + 10, $"{perSegment.Count} segments: too few for the bound to matter");
+        using BamReader reader = BamReader.Open(_input.Path);
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 1, TagScanRecords = Scan, MaxBatchBytes = Budget }, pipeline);
+
+        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+
+        Assert.Equal(20_230, summary.Records);
+        Assert.InRange(summary.PeakChunks, held, bound);
+    }
+
+    [Fact]
     public async Task Convert_Sequential_HoldsThePlanningsChunksThenOne()
     {
         // The tag scan of 1,000 records reads 10 chunks of 100 before the run starts; after them, one at a time.
