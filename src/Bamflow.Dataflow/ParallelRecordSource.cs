@@ -221,7 +221,7 @@ internal sealed class ParallelRecordSource : IChunkSource
                 }
 
                 Segment segment = _spareSegments.TryTake(out Segment? spare) ? spare : new Segment();
-                segment.Start(_compressedBuffers, _compressedBuffers.Rent(Math.Max(_lastCompressedLength + (_lastCompressedLength >> 3), 256 << 10)), _unparsed.AsSpan(0, _unparsedLength), _lastWalk);
+                segment.Start(_compressedBuffers, Math.Max(_lastCompressedLength + (_lastCompressedLength >> 3), 256 << 10), _unparsed.AsSpan(0, _unparsedLength), _lastWalk);
                 try
                 {
                     if (!end)
@@ -356,7 +356,6 @@ internal sealed class ParallelRecordSource : IChunkSource
             long walkStart = System.Diagnostics.Stopwatch.GetTimestamp();
             List<RecordChunk> chunks = Walk(segment, carry);
             _chunkClock.Add(walkStart);
-
             return chunks;
         }
         catch (Exception e)
@@ -446,21 +445,15 @@ internal sealed class ParallelRecordSource : IChunkSource
         int walkedCount = segment.WalkedCount, next = 0;
         while (!_limitReached && end - p >= 4)
         {
-            int size;
-            if (walked && (next < walkedCount || !segment.WalkedInvalid))
+            if (walked && next == walkedCount && !segment.WalkedInvalid)
             {
-                if (next == walkedCount)
-                {
-                    break; // the rest runs on into the next segment
-                }
+                break; // the rest runs on into the next segment
+            }
 
-                size = (next + 1 < walkedCount ? starts[next + 1] : segment.WalkedEnd) - p - 4;
-                next++;
-            }
-            else
-            {
-                size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
-            }
+            // The walked records' sizes follow from their starts; past them is only the invalid block_size, read here.
+            int size = walked && next < walkedCount
+                ? (++next < walkedCount ? starts[next] : segment.WalkedEnd) - p - 4
+                : BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
 
             VirtualPosition at = PositionAt(p);
             if (size < BamRecord.FixedLength + 1)
@@ -692,7 +685,8 @@ internal sealed class ParallelRecordSource : IChunkSource
         /// <summary>Whether the frames have reached the budget (<see cref="ChunkRule.SegmentIsFull"/>).</summary>
         public bool IsFull(int maxBytes) => ChunkRule.SegmentIsFull(InflatedLength, _framesEnd, maxBytes);
 
-        public void Start(ColumnBufferPool pool, byte[] compressed, ReadOnlySpan<byte> unparsed, Task<Carry?> previous)
+        /// <summary>Empties the segment for reuse, with a compressed buffer of <paramref name="capacity"/> bytes from <paramref name="pool"/>.</summary>
+        public void Start(ColumnBufferPool pool, int capacity, ReadOnlySpan<byte> unparsed, Task<Carry?> previous)
         {
             _pool = pool;
             HandedOver = false;
@@ -704,7 +698,7 @@ internal sealed class ParallelRecordSource : IChunkSource
             Inflated = null;
             Previous = previous;
             Walked = new WalkResult();
-            _compressed = compressed;
+            _compressed = pool.Rent(capacity);
             _filled = 0;
             unparsed.CopyTo(FreeSpace(unparsed.Length));
             _filled = unparsed.Length;

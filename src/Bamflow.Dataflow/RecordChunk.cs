@@ -153,13 +153,9 @@ public sealed class RecordChunk
     /// <summary>Marks the current record complete.</summary>
     internal void EndRecord() => Count++;
 
-    /// <summary>Told when the chunk is released (the source that made it counts the chunks it has out).</summary>
-    internal Action? Released { get; init; }
-
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
-        Released?.Invoke();
         if (_shared is not null)
         {
             _shared.Release();
