@@ -2,10 +2,17 @@
 # End-to-end comparison on the benchmark BAM, every tool measured in the same run, interleaved, several times.
 #   perf/compare.sh [BAM]          default BAM: made by ../shared/bench/make-bench-bam.sh into perf/out/bench-data
 #   perf/compare.sh --quick        tiny input (tests/fixtures/sample.bam), one repetition: keeps the script alive in CI
+#   perf/compare.sh --long-reads   the same on each long-read benchmark BAM that perf/make-long-read-bams.sh makes into
+#                                  perf/out/long-read-data (PacBio CLR-like, unaligned with MM/ML, ultra-long 200 kb-1 Mb)
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
 reps=${REPS:-5}; bam=""; quick=0
+if [[ ${1:-} == --long-reads ]]; then
+  mapfile -t long_bams < <("$here/make-long-read-bams.sh" "$here/out/long-read-data" | tail -3)
+  for f in "${long_bams[@]}"; do "$0" "$f"; done
+  exit 0
+fi
 if [[ ${1:-} == --quick ]]; then bam=$root/tests/fixtures/sample.bam; reps=1; quick=1; else bam=${1:-}; fi
 for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install -y samtools tabix time)" >&2; exit 1; }; done
 if [[ -z $bam ]]; then bam=$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1); fi
