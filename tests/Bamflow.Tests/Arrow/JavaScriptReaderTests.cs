@@ -54,6 +54,41 @@ public sealed class JavaScriptReaderTests
         }
     }
 
+    [Fact]
+    public void ApacheArrowJs_TagsThatDifferOnlyInCase_ChildNamesExactTagsAndValuesAgree()
+    {
+        string input = Conversion.Fixture("case-tags.bam");
+        string output = Path.Combine(Path.GetTempPath(), $"bamflow-js-{Guid.NewGuid():N}.arrow");
+        try
+        {
+            (byte[] ipc, _) = Conversion.ToIpc(input);
+            File.WriteAllBytes(output, ipc);
+            List<ArrowSam.Line> samtools = ArrowSam.SamtoolsLines(input);
+
+            using JsonDocument js = ReadWithNode(output);
+            JsonElement root = js.RootElement;
+
+            JsonElement[] children = [.. root.GetProperty("schema")[12].GetProperty("children").EnumerateArray()];
+            Assert.Equal(TagNamingTests.CaseTagsChildren.Select(c => c.Name), children.Select(c => c.GetProperty("name").GetString()));
+            Assert.Equal(TagNamingTests.CaseTagsChildren.Select(c => c.Tag), children.Select(c => c.GetProperty("metadata").GetProperty("sam.tag").GetString()));
+            for (int row = 0; row < root.GetProperty("sample").GetArrayLength(); row++)
+            {
+                JsonElement tags = root.GetProperty("sample")[row].GetProperty("tags");
+                var expected = samtools[row].Tags.ToDictionary(t => t[..2], t => t[3..], StringComparer.Ordinal);
+                foreach ((string name, string tag, string type) in TagNamingTests.CaseTagsChildren.Where(c => c.Type is "i" or "Z" or "mixed"))
+                {
+                    JsonElement value = tags.GetProperty(name);
+                    string? actual = value.ValueKind == JsonValueKind.Null ? null : type == "mixed" ? value.GetString() : type + ":" + value.GetString();
+                    Assert.True(expected.GetValueOrDefault(tag) == actual, $"JS tags.{name} (tag {tag}) @ row {row + 1}: samtools {expected.GetValueOrDefault(tag)}, JS {actual}");
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     private static JsonDocument ReadWithNode(string arrowPath)
     {
         string folder = Path.Combine(SharedData.RepositoryRoot, "tests", "interop-js");

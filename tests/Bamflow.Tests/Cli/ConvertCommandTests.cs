@@ -174,6 +174,18 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Contains("MD: string  (SAM Z)", result.StdoutText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Schema_TagsThatDifferOnlyInCase_PrintsChildNamesWithTheExactTag()
+    {
+        var result = BamflowCli.Run("schema", Conversion.Fixture("case-tags.bam"));
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("  NH: int64  (SAM i)\n", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("  NM_uu: int64  (SAM NM:i)\n", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("  nM_lu: int64  (SAM nM:i)\n", result.StdoutText, StringComparison.Ordinal);
+        Assert.Contains("  md_ll: string  (SAM md:mixed)\n", result.StdoutText, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("INT", 130, "interrupted.arrow")]
     [InlineData("TERM", 143, "interrupted.arrow")]
