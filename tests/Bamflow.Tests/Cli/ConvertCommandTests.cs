@@ -73,7 +73,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.bamflow-tmp", SearchOption.AllDirectories));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_StdinToStdout_StreamsIpc()
     {
         string input = SharedData.CorpusPath("samtools__mpileup.1.bam");
@@ -85,7 +85,7 @@ public sealed class ConvertCommandTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(input), ArrowSam.Lines(ArrowSam.ReadAll(result.Stdout, stream: true)).ToList(), "stdin → stdout");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_LimitAndOptions_AreApplied()
     {
         string input = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -119,7 +119,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles("/dev", "*.bamflow-tmp"));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_TruncatedInput_ExitsOneNamesOffsetAndLeavesNoOutput()
     {
         string output = Path.Combine(_dir, "truncated.arrow");
@@ -133,7 +133,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir));
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("bad/pbbam__zero_bytes.bam")]
     [InlineData("bad/samtools__2.quickcheck.badheader.bam")]
     public void Convert_NotABam_ExitsOne(string name)
@@ -154,7 +154,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_MissingEofMarker_WarnsAndSucceeds()
     {
         var result = BamflowCli.Run("convert", SharedData.CorpusPath("bad/samtools__1.quickcheck.badeof.bam"), "-o", Path.Combine(_dir, "x.arrow"), "--quiet");
@@ -186,7 +186,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Contains("  md_ll: string  (SAM md:mixed)\n", result.StdoutText, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("INT", 130, "interrupted.arrow")]
     [InlineData("TERM", 143, "interrupted.arrow")]
     [InlineData("INT", 130, "interrupted.parquet")] // row groups of 50 rows: several being encoded in the background
