@@ -22,7 +22,7 @@ public sealed class BamArrowSchema
         ArgumentNullException.ThrowIfNull(tagColumns);
         Header = header;
         Options = options;
-        TagColumns = tagColumns;
+        TagColumns = Named(tagColumns);
         ReferenceDictionary = BuildReferenceDictionary(header);
         HasTagsColumn = options.TagMode != TagMode.None && tagColumns.Count > 0;
         HasTagsOtherColumn = options.TagMode != TagMode.None;
@@ -52,7 +52,7 @@ public sealed class BamArrowSchema
         fields.Add(new Field(BamColumns.End, Int32Type.Default, nullable: true));
         if (HasTagsColumn)
         {
-            fields.Add(new Field(BamColumns.Tags, new StructType(tagColumns.Select(c => c.ToField()).ToList()), nullable: false));
+            fields.Add(new Field(BamColumns.Tags, new StructType(TagColumns.Select(c => c.ToField()).ToList()), nullable: false));
         }
 
         if (HasTagsOtherColumn)
@@ -87,7 +87,7 @@ public sealed class BamArrowSchema
     /// <summary>The options the schema was built with.</summary>
     public ConversionOptions Options { get; }
 
-    /// <summary>The children of the tags struct, in order.</summary>
+    /// <summary>The children of the tags struct, in order, each with its <see cref="TagColumn.Name"/> set by <see cref="TagNaming"/>.</summary>
     public IReadOnlyList<TagColumn> TagColumns { get; }
 
     /// <summary>Whether the schema has the tags struct (tag selection not "none", and at least one tag).</summary>
@@ -111,6 +111,13 @@ public sealed class BamArrowSchema
             _ => [],
         };
         return new BamArrowSchema(header, options, tags, sourceName);
+    }
+
+    /// <summary>The columns with their child names: a tag that differs from another only in case gets a suffix.</summary>
+    private static TagColumn[] Named(IReadOnlyList<TagColumn> columns)
+    {
+        string[] names = TagNaming.ChildNames(columns.Select(c => c.Tag).ToList());
+        return [.. columns.Select((c, i) => c with { Name = names[i] })];
     }
 
     private static StringArray BuildReferenceDictionary(BamHeader header)

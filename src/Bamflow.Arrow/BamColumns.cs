@@ -32,6 +32,8 @@ public static class BamColumns
     /// <summary>SAM text of the tags that have no child (or whose value did not fit it), tab-separated.</summary>
     public const string TagsOther = "tags_other";
 
+    /// <summary>Field metadata key on each tag child: the exact SAM tag (the child's name may carry a suffix, see <see cref="TagNaming"/>).</summary>
+    public const string SamTagKey = "sam.tag";
     /// <summary>Field metadata key on each tag child: the SAM type (i, f, A, Z, H, B:C, …, or mixed).</summary>
     public const string SamTypeKey = "sam.type";
     /// <summary>Schema metadata key: the SAM header text.</summary>

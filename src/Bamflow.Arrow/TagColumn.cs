@@ -24,12 +24,18 @@ public enum TagKind
     Mixed,
 }
 
-/// <summary>One child of the <c>tags</c> struct: a tag name and how its values are typed.</summary>
-/// <param name="Tag">The two-character tag.</param>
+/// <summary>One child of the <c>tags</c> struct: a tag, the child's name, and how its values are typed.</summary>
+/// <param name="Tag">The exact two-character SAM tag.</param>
 /// <param name="Kind">How values are stored.</param>
 /// <param name="ArraySubtype">For <see cref="TagKind.Array"/>: the element type (c C s S i I f).</param>
 public sealed record TagColumn(string Tag, TagKind Kind, byte ArraySubtype = 0)
 {
+    /// <summary>
+    /// The child's name in the schema: <see cref="Tag"/>, unless another tag of the schema differs from it only
+    /// in case (see <see cref="TagNaming"/>; <see cref="BamArrowSchema"/> sets it).
+    /// </summary>
+    public string Name { get; init; } = Tag;
+
     /// <summary>The SAM type written to the child's <c>sam.type</c> metadata.</summary>
     public string SamType => Kind switch
     {
@@ -68,8 +74,8 @@ public sealed record TagColumn(string Tag, TagKind Kind, byte ArraySubtype = 0)
         _ => true,
     };
 
-    /// <summary>The Arrow field of this child, with its <c>sam.type</c> metadata.</summary>
-    public Field ToField() => new(Tag, ArrowType, nullable: true, [new(BamColumns.SamTypeKey, SamType)]);
+    /// <summary>The Arrow field of this child, named <see cref="Name"/>, with its <c>sam.tag</c> and <c>sam.type</c> metadata.</summary>
+    public Field ToField() => new(Name, ArrowType, nullable: true, [new(BamColumns.SamTagKey, Tag), new(BamColumns.SamTypeKey, SamType)]);
 
     /// <summary>The Arrow type of the values.</summary>
     public IArrowType ArrowType => Kind switch

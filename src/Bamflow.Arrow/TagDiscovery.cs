@@ -39,12 +39,12 @@ public sealed class TagDiscovery
 
     /// <summary>
     /// The columns for an explicit tag list: each tag typed as discovered, or <see cref="TagKind.Mixed"/> (SAM text,
-    /// which holds any type) when the scanned records never had it.
+    /// which holds any type) when the scanned records never had it. A tag listed twice gets one column.
     /// </summary>
     public IReadOnlyList<TagColumn> ColumnsFor(IEnumerable<string> tags)
     {
         ArgumentNullException.ThrowIfNull(tags);
-        return tags.Select(tag => _columns.TryGetValue((ushort)(tag[0] | (tag[1] << 8)), out TagColumn? column)
+        return tags.Distinct(StringComparer.Ordinal).Select(tag => _columns.TryGetValue((ushort)(tag[0] | (tag[1] << 8)), out TagColumn? column)
             ? column
             : new TagColumn(tag, TagKind.Mixed)).ToList();
     }

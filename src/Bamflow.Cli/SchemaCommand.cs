@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text;
 using Apache.Arrow;
 using Apache.Arrow.Types;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Dataflow;
 
@@ -62,9 +63,16 @@ internal static class SchemaCommand
             text.Append(" not null");
         }
 
-        if (field.HasMetadata && field.Metadata.TryGetValue("sam.type", out string? samType))
+        if (field.HasMetadata && field.Metadata.TryGetValue(BamColumns.SamTypeKey, out string? samType))
         {
-            text.Append("  (SAM ").Append(samType).Append(')');
+            // A child renamed because another tag differs from it only in case shows its exact tag: (SAM nM:i).
+            text.Append("  (SAM ");
+            if (field.Metadata.TryGetValue(BamColumns.SamTagKey, out string? tag) && tag != field.Name)
+            {
+                text.Append(tag).Append(':');
+            }
+
+            text.Append(samType).Append(')');
         }
 
         text.Append('\n');

@@ -15,15 +15,26 @@ namespace Bamflow.Parquet;
 /// encodes up to one row group per worker at a time on the run's own scheduler, so Parquet encoding and
 /// compression use every core the run has; otherwise it encodes on the caller's thread. The Arrow schema is stored
 /// in the file, so Arrow readers get the dictionary types and field metadata back; the schema metadata becomes the
-/// file's key-value metadata, plus <see cref="TagTypesKey"/> for readers that do not surface field metadata.
+/// file's key-value metadata, plus <see cref="TagTypesKey"/> and <see cref="TagNamesKey"/> for readers that do not
+/// surface field metadata.
 /// </summary>
 /// <remarks>
 /// Parquet is written strictly front to back (the footer last), so <paramref name="stream"/> need not be seekable.
 /// </remarks>
 public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = null, bool leaveOpen = true) : IRecordBatchSink
 {
-    /// <summary>Key-value metadata key: a JSON object from each tag child's name to its SAM type (<c>{"NM":"i","ML":"B:C"}</c>).</summary>
+    /// <summary>
+    /// Key-value metadata key: a JSON object from each tag child's name to its SAM type, in column order
+    /// (<c>{"NM":"i","ML":"B:C"}</c>). The name is the tag itself unless another tag differs from it only in case
+    /// (<c>{"NM_uu":"i","nM_lu":"i"}</c>, see <see cref="TagNaming"/>); its first two characters are always the tag.
+    /// </summary>
     public const string TagTypesKey = "sam.tag_types";
+
+    /// <summary>
+    /// Key-value metadata key: a JSON object from each tag child's name to its exact SAM tag, in column order
+    /// (<c>{"NM_uu":"NM","nM_lu":"nM","MD":"MD"}</c>), as the children's <c>sam.tag</c> field metadata says.
+    /// </summary>
+    public const string TagNamesKey = "sam.tag_names";
 
     private readonly ParquetSinkOptions _options = options ?? new ParquetSinkOptions();
     private readonly Dictionary<IArrowArray, IArrowArray> _managedDictionaries = new(ReferenceEqualityComparer.Instance);
@@ -174,7 +185,15 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
     }
 
     /// <summary>The JSON written under <see cref="TagTypesKey"/> for <paramref name="schema"/>: <c>{}</c> when it has no tag children.</summary>
-    public static string TagTypesJson(Schema schema)
+    public static string TagTypesJson(Schema schema) =>
+        TagChildrenJson(schema, child => child.Metadata?.GetValueOrDefault(BamColumns.SamTypeKey) ?? BamColumns.MixedType);
+
+    /// <summary>The JSON written under <see cref="TagNamesKey"/> for <paramref name="schema"/>: <c>{}</c> when it has no tag children.</summary>
+    public static string TagNamesJson(Schema schema) =>
+        TagChildrenJson(schema, child => child.Metadata?.GetValueOrDefault(BamColumns.SamTagKey) ?? child.Name);
+
+    /// <summary>A JSON object from each child of the tags struct to <paramref name="value"/> of it, in column order.</summary>
+    private static string TagChildrenJson(Schema schema, Func<Field, string> value)
     {
         ArgumentNullException.ThrowIfNull(schema);
         using var buffer = new MemoryStream();
@@ -183,9 +202,9 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
             json.WriteStartObject();
             if (schema.GetFieldIndex(BamColumns.Tags, StringComparer.Ordinal) >= 0 && schema.GetFieldByName(BamColumns.Tags).DataType is StructType tags)
             {
-                foreach (Field tag in tags.Fields)
+                foreach (Field child in tags.Fields)
                 {
-                    json.WriteString(tag.Name, tag.Metadata?.GetValueOrDefault(BamColumns.SamTypeKey) ?? BamColumns.MixedType);
+                    json.WriteString(child.Name, value(child));
                 }
             }
 
@@ -242,6 +261,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         var metadata = new Dictionary<string, string>(schema.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal)
         {
             [TagTypesKey] = TagTypesJson(schema),
+            [TagNamesKey] = TagNamesJson(schema),
         };
         return new Schema(schema.FieldsList, metadata);
     }

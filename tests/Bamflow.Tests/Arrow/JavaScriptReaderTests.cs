@@ -54,7 +54,77 @@ public sealed class JavaScriptReaderTests
         }
     }
 
+    [Fact]
+    public void ApacheArrowJs_TagsThatDifferOnlyInCase_ChildNamesExactTagsAndValuesAgree()
+    {
+        string input = Conversion.Fixture("case-tags.bam");
+        string output = Path.Combine(Path.GetTempPath(), $"bamflow-js-{Guid.NewGuid():N}.arrow");
+        try
+        {
+            (byte[] ipc, _) = Conversion.ToIpc(input);
+            File.WriteAllBytes(output, ipc);
+            List<ArrowSam.Line> samtools = ArrowSam.SamtoolsLines(input);
+
+            using JsonDocument js = ReadWithNode(output);
+            JsonElement root = js.RootElement;
+
+            JsonElement[] children = [.. root.GetProperty("schema")[12].GetProperty("children").EnumerateArray()];
+            Assert.Equal(TagNamingTests.CaseTagsChildren.Select(c => c.Name), children.Select(c => c.GetProperty("name").GetString()));
+            Assert.Equal(TagNamingTests.CaseTagsChildren.Select(c => c.Tag), children.Select(c => c.GetProperty("metadata").GetProperty("sam.tag").GetString()));
+            for (int row = 0; row < root.GetProperty("sample").GetArrayLength(); row++)
+            {
+                JsonElement tags = root.GetProperty("sample")[row].GetProperty("tags");
+                var expected = samtools[row].Tags.ToDictionary(t => t[..2], t => t[3..], StringComparer.Ordinal);
+                foreach ((string name, string tag, string type) in TagNamingTests.CaseTagsChildren.Where(c => c.Type is "i" or "Z" or "mixed"))
+                {
+                    JsonElement value = tags.GetProperty(name);
+                    string? actual = value.ValueKind == JsonValueKind.Null ? null : type == "mixed" ? value.GetString() : type + ":" + value.GetString();
+                    Assert.True(expected.GetValueOrDefault(tag) == actual, $"JS tags.{name} (tag {tag}) @ row {row + 1}: samtools {expected.GetValueOrDefault(tag)}, JS {actual}");
+                }
+            }
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>
+    /// README says JavaScript's apache-arrow cannot open <c>--compression lz4|zstd</c> IPC: it ships no codec (an
+    /// application may register one in its <c>compressionRegistry</c>). If a later version reads them, this fails
+    /// and README must be updated.
+    /// </summary>
+    [Theory]
+    [InlineData("lz4")]
+    [InlineData("zstd")]
+    public void ApacheArrowJs_CompressedIpc_FailsForWantOfACodec(string compression)
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"bamflow-js-{Guid.NewGuid():N}.arrow");
+        try
+        {
+            var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", output, "--compression", compression, "--quiet");
+            Assert.True(result.ExitCode == 0, result.Stderr);
+
+            (int exitCode, _, string stderr) = RunNode(output);
+
+            Assert.NotEqual(0, exitCode);
+            Assert.Contains("compressed but codec not found", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
     private static JsonDocument ReadWithNode(string arrowPath)
+    {
+        (int exitCode, string stdout, string stderr) = RunNode(arrowPath);
+        Assert.True(exitCode == 0, $"apache-arrow (JS) could not read the file: {stderr}");
+        return JsonDocument.Parse(stdout);
+    }
+
+    /// <summary>Runs read-arrow.mjs on <paramref name="arrowPath"/> (skips the test where apache-arrow is not installed, fails it under CI).</summary>
+    private static (int ExitCode, string Stdout, string Stderr) RunNode(string arrowPath)
     {
         string folder = Path.Combine(SharedData.RepositoryRoot, "tests", "interop-js");
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "apache-arrow")))
@@ -75,7 +145,6 @@ public sealed class JavaScriptReaderTests
         Task<string> stderr = node.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         string stdout = node.StandardOutput.ReadToEnd();
         node.WaitForExit();
-        Assert.True(node.ExitCode == 0, $"apache-arrow (JS) could not read the file: {stderr.Result}");
-        return JsonDocument.Parse(stdout);
+        return (node.ExitCode, stdout, stderr.Result);
     }
 }

@@ -73,7 +73,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.bamflow-tmp", SearchOption.AllDirectories));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_StdinToStdout_StreamsIpc()
     {
         string input = SharedData.CorpusPath("samtools__mpileup.1.bam");
@@ -85,7 +85,7 @@ public sealed class ConvertCommandTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(input), ArrowSam.Lines(ArrowSam.ReadAll(result.Stdout, stream: true)).ToList(), "stdin → stdout");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_LimitAndOptions_AreApplied()
     {
         string input = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -119,7 +119,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles("/dev", "*.bamflow-tmp"));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_TruncatedInput_ExitsOneNamesOffsetAndLeavesNoOutput()
     {
         string output = Path.Combine(_dir, "truncated.arrow");
@@ -133,7 +133,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir));
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("bad/pbbam__zero_bytes.bam")]
     [InlineData("bad/samtools__2.quickcheck.badheader.bam")]
     public void Convert_NotABam_ExitsOne(string name)
@@ -154,7 +154,7 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_MissingEofMarker_WarnsAndSucceeds()
     {
         var result = BamflowCli.Run("convert", SharedData.CorpusPath("bad/samtools__1.quickcheck.badeof.bam"), "-o", Path.Combine(_dir, "x.arrow"), "--quiet");
@@ -163,18 +163,18 @@ public sealed class ConvertCommandTests : IDisposable
         Assert.Contains("EOF marker is absent", result.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Schema_Sample_PrintsColumnsAndTagTypes()
+    [Theory]
+    [InlineData("sample.bam", new[] { "rname: dictionary<values=string, indices=int32>\n", "  NM: int64  (SAM i)\n", "  MD: string  (SAM Z)\n" })]
+    [InlineData("case-tags.bam", new[] { "  NH: int64  (SAM i)\n", "  NM_uu: int64  (SAM NM:i)\n", "  nM_lu: int64  (SAM nM:i)\n", "  md_ll: string  (SAM md:mixed)\n" })] // tags that differ only in case
+    public void Schema_Fixture_PrintsColumnsAndTagTypes(string fixture, string[] lines)
     {
-        var result = BamflowCli.Run("schema", Conversion.Fixture("sample.bam"));
+        var result = BamflowCli.Run("schema", Conversion.Fixture(fixture));
 
         Assert.Equal(0, result.ExitCode);
-        Assert.Contains("rname: dictionary<values=string, indices=int32>", result.StdoutText, StringComparison.Ordinal);
-        Assert.Contains("NM: int64  (SAM i)", result.StdoutText, StringComparison.Ordinal);
-        Assert.Contains("MD: string  (SAM Z)", result.StdoutText, StringComparison.Ordinal);
+        Assert.All(lines, line => Assert.Contains(line, result.StdoutText, StringComparison.Ordinal));
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("INT", 130, "interrupted.arrow")]
     [InlineData("TERM", 143, "interrupted.arrow")]
     [InlineData("INT", 130, "interrupted.parquet")] // row groups of 50 rows: several being encoded in the background

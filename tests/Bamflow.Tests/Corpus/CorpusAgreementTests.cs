@@ -11,7 +11,7 @@ public sealed class CorpusAgreementTests
 
     public static TheoryData<string> BadFiles => [.. SharedData.CorpusFiles(bad: true)];
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
     public void Header_CorpusFile_MatchesSamtoolsViewH(string name)
     {
@@ -25,7 +25,7 @@ public sealed class CorpusAgreementTests
             $"{name}: header differs from samtools view -H at byte {expected.AsSpan().CommonPrefixLength(actual)} (samtools {expected.Length} bytes, Bamflow {actual.Length})");
     }
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
     public void Records_CorpusFile_MatchSamtoolsView(string name)
     {
@@ -36,7 +36,7 @@ public sealed class CorpusAgreementTests
         Assert.False(outcome.MissingEofMarker, $"{name}: has an EOF marker block");
     }
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(BadFiles))]
     public void Records_BrokenFile_MatchSamtoolsUntilTypedErrorOrWarning(string name)
     {
@@ -56,7 +56,7 @@ public sealed class CorpusAgreementTests
         }
     }
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
     public void Inflaters_CorpusFile_ProduceIdenticalBlocks(string name)
     {

@@ -32,7 +32,7 @@ public sealed class GraphTests
         return data;
     }
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(Filters))]
     public void Where_SamtoolsFilter_KeepsWhatSamtoolsViewKeeps(string file, string option, string value)
     {
@@ -61,7 +61,7 @@ public sealed class GraphTests
 
     public static TheoryData<string> CorpusFiles => [.. SharedData.CorpusFiles(bad: false)];
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(CorpusFiles))]
     public void Where_CombinedFilters_EveryCorpusFile_KeepsWhatSamtoolsViewKeeps(string file)
     {
@@ -102,7 +102,7 @@ public sealed class GraphTests
         }
     }
 
-    [Fact]
+    [CorpusFact]
     public void Where_References_KeepsTheRecordsPlacedOnThem()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -118,7 +118,7 @@ public sealed class GraphTests
         Assert.Throws<ArgumentException>(() => RecordFilters.References(header.Header, ["chrNope"]));
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(1, false)]
     [InlineData(2, false)]
     [InlineData(4, false)]
@@ -145,7 +145,7 @@ public sealed class GraphTests
         Assert.Equal(0, summary.Batches);
     }
 
-    [Fact]
+    [CorpusFact]
     public void Then_UserBlockDropsRecords_OutputHasTheRest()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -164,7 +164,7 @@ public sealed class GraphTests
         ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "user block");
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task Then_UserBlockThrows_RunFailsWithThatExceptionAndTheSinkIsNotCompleted()
     {
         using BamReader reader = BamReader.Open(SharedData.CorpusPath("hts-specs__level-9.bam"));
@@ -182,7 +182,7 @@ public sealed class GraphTests
         Assert.True(reader.RecordCount < 20_000 && seen < 200, "the reader stopped early");
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(false)]
     [InlineData(true)]
     public void Summary_StageMetrics_AccountForEveryItem(bool sequential)
@@ -213,7 +213,7 @@ public sealed class GraphTests
         Assert.InRange(summary.PeakProcessBytes, summary.PeakManagedBytes / 2, long.MaxValue);
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task Progress_Reporter_IsToldAfterEveryBatchWithGrowingCounts()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -235,7 +235,7 @@ public sealed class GraphTests
         public void Report(ProgressReport value) => reports.Add(value);
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task ThenBatches_UserBlockSeesEveryBatchInOrder_AndItsFaultFailsTheRun()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -277,7 +277,7 @@ public sealed class GraphTests
 
     private static string Field(ArrowSam.Line line, int index) => line.Fields.Split('\t')[index];
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(2)]
     [InlineData(3)]
     public async Task Attach_ASinkThatTakesTheBatches_KeepsThemIntactUntilItHandsThemBack(int threads)

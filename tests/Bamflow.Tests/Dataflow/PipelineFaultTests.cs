@@ -10,7 +10,7 @@ public sealed class PipelineFaultTests
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(30);
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(1)]
     [InlineData(3)]
     public async Task RunAsync_SinkThrows_CallerGetsThatException(int failAt)
@@ -27,7 +27,7 @@ public sealed class PipelineFaultTests
         Assert.True(reader.RecordCount < 20_000, "the reader stopped early");
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task RunAsync_SinkThrowsOperationCanceled_IsNotSwallowed()
     {
         // Dataflow drops an item whose delegate throws OperationCanceledException: it must not vanish.
@@ -40,7 +40,7 @@ public sealed class PipelineFaultTests
         Assert.IsType<OperationCanceledException>(thrown.InnerException);
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task RunAsync_TruncatedInput_ThrowsTheFormatError(bool sequential)
@@ -57,7 +57,7 @@ public sealed class PipelineFaultTests
         Assert.False(sink.Completed);
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task RunAsync_Cancelled_StopsPromptlyWithOperationCanceled()
     {
         using BamReader reader = BamReader.Open(SharedData.CorpusPath("hmftools__pseudo_ig_regions.sorted.bam"));

@@ -35,7 +35,7 @@ public sealed class PipelineMatrixTests
         return data;
     }
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(Matrix))]
     public void Convert_ThreadsAndBatchSizes_SameRowsAsSamtools(string file, int threads, int batchSize)
     {
@@ -52,7 +52,7 @@ public sealed class PipelineMatrixTests
         Assert.Equal(batches.Sum(b => (long)b.Length), summary.Records);
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("hts-specs__level-9.bam", 1, ConversionOptions.DefaultMaxBatchBytes)]
     [InlineData("hts-specs__level-9.bam", 7, ConversionOptions.DefaultMaxBatchBytes)]
     [InlineData("hts-specs__level-9.bam", 100_000, ConversionOptions.DefaultMaxBatchBytes)]
@@ -71,7 +71,7 @@ public sealed class PipelineMatrixTests
         Assert.Equal(sequential, parallel);
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(0)]
     [InlineData(1)]
     [InlineData(5)]
@@ -89,7 +89,7 @@ public sealed class PipelineMatrixTests
         Assert.Equal(expected.Count, summary.Records);
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData("samtools__ce_large_seq.bam", 64 << 10, 100_000)]
     [InlineData("hts-specs__level-9.bam", 64 << 10, 100_000)]
     [InlineData("hts-specs__level-9.bam", 16 << 10, 7)]
@@ -110,7 +110,7 @@ public sealed class PipelineMatrixTests
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(batches).ToList(), $"{name}, budget {maxBytes}, batches of {batchSize}");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_StreamFormat_SameRows()
     {
         string path = SharedData.CorpusPath("samtools__mpileup.1.bam");
@@ -120,7 +120,7 @@ public sealed class PipelineMatrixTests
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: true)).ToList(), "IPC stream");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_EmptyFile_WritesSchemaAndNoRows()
     {
         string path = SharedData.CorpusPath("picard__sample_mc.bam");

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bamflow.Parquet;
 using Bamflow.Tests.Support;
 
 namespace Bamflow.Tests.Parquet;
@@ -30,7 +31,7 @@ public sealed class ParquetCliTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.bamflow-tmp", SearchOption.AllDirectories));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_FormatParquet_OverridesTheExtensionAndAppliesOptions()
     {
         string input = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -53,7 +54,7 @@ public sealed class ParquetCliTests : IDisposable
         ArrowSam.AssertSame(expected, ParquetSam.Lines(output), "cli --format parquet");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_ParquetPlain_SeqAndQualArePlainPagesAndTheRowsTheSame()
     {
         string input = SharedData.CorpusPath("hts-specs__level-9.bam");
@@ -84,7 +85,7 @@ public sealed class ParquetCliTests : IDisposable
         Assert.Equal(2023, ParquetSam.Lines(Path.Combine(_dir, "sample.parquet")).Count);
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_ParquetToStdout_WorksThroughAPipe()
     {
         // Parquet is written front to back, footer last: a pipe (not seekable) is enough.
@@ -117,7 +118,7 @@ public sealed class ParquetCliTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_TruncatedInput_ExitsOneAndLeavesTheOldFile()
     {
         string output = Path.Combine(_dir, "truncated.parquet");
@@ -132,27 +133,47 @@ public sealed class ParquetCliTests : IDisposable
     }
 
     [Fact]
-    public void ReadmeDuckDbQueries_RunOnTheSample()
+    public void ReadmeDuckDbQueries_RunOnTheSampleAndAFileWithNmAndLowerNm()
     {
-        // The three queries of the README's Parquet section, as written there (the file name made absolute).
-        string output = Path.Combine(_dir, "sample.parquet");
-        Assert.Equal(0, BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", output, "--quiet").ExitCode);
+        // Every statement of the README's sql blocks, as written there, with 'sample.parquet' made from the sample and
+        // 'star.parquet' from tests/fixtures/case-tags.bam (NM and nM, as STAR writes them), both absolute.
+        string sample = Path.Combine(_dir, "sample.parquet");
+        string star = Path.Combine(_dir, "star.parquet");
+        Assert.Equal(0, BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", sample, "--quiet").ExitCode);
+        Assert.Equal(0, BamflowCli.Run("convert", Conversion.Fixture("case-tags.bam"), "-o", star, "--quiet").ExitCode);
         string readme = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "README.md"));
-        string[] queries = [.. readme.Split("```sql\n")[1].Split("```")[0].Split('\n', StringSplitOptions.RemoveEmptyEntries)];
-        Assert.Equal(3, queries.Length);
+        string[] statements =
+        [
+            .. readme.Split("```sql\n").Skip(1)
+                .SelectMany(block => block.Split("```")[0].Split(';'))
+                .Select(statement => string.Join('\n', statement.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal))).Trim())
+                .Where(statement => statement.Length > 0),
+        ];
+        Assert.Equal(5, statements.Length);
         using var connection = ParquetSam.Open();
-
-        var perReference = ParquetSam.Query(connection, queries[0].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
-        var tags = ParquetSam.Query(connection, queries[1].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
-        var tagTypes = ParquetSam.Query(connection, queries[2].Replace("'sample.parquet'", ParquetSam.Quote(output), StringComparison.Ordinal));
+        List<object?[]> Run(string marker) => ParquetSam.Query(connection, Assert.Single(statements, s => s.Contains(marker, StringComparison.Ordinal))
+            .Replace("'sample.parquet'", ParquetSam.Quote(sample), StringComparison.Ordinal)
+            .Replace("'star.parquet'", ParquetSam.Quote(star), StringComparison.Ordinal));
 
         long mapped = ArrowSam.SamtoolsLines(Conversion.Fixture("sample.bam")).Count(l => (int.Parse(l.Fields.Split('\t')[1], System.Globalization.CultureInfo.InvariantCulture) & 4) == 0);
-        Assert.Equal(mapped, perReference.Sum(r => System.Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture)));
-        Assert.Equal(5, tags.Count);
-        Assert.StartsWith("{\"", Assert.Single(tagTypes)[0] as string, StringComparison.Ordinal);
+        Assert.Equal(mapped, Run("GROUP BY rname").Sum(r => System.Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal(5, Run("SELECT qname, tags.NM, tags.MD").Count);
+        Assert.Equal(5, Run("SELECT tags.NM, tags.MD").Count);
+        List<Dictionary<string, string>> samtools = [.. ArrowSam.SamtoolsLines(Conversion.Fixture("case-tags.bam")).Select(l => l.Tags.ToDictionary(t => t[..2], t => t[5..], StringComparer.Ordinal))];
+        List<object?[]> nm = Run("tags.NM_uu");
+        Assert.Equal(5, nm.Count);
+        for (int row = 0; row < nm.Count; row++)
+        {
+            Assert.Equal(samtools[row].GetValueOrDefault("NM"), nm[row][0]?.ToString());
+            Assert.Equal(samtools[row].GetValueOrDefault("nM"), nm[row][1]?.ToString());
+        }
+
+        Dictionary<string, string> metadata = Run("parquet_kv_metadata").ToDictionary(r => (string)r[0]!, r => (string)r[1]!, StringComparer.Ordinal);
+        Assert.Equal([ParquetSink.TagNamesKey, ParquetSink.TagTypesKey], metadata.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("\"nM_lu\":\"nM\"", metadata[ParquetSink.TagNamesKey], StringComparison.Ordinal);
     }
 
-    [Fact]
+    [CorpusFact]
     public void Convert_DiskFull_ExitsOneWithTheSystemsMessage()
     {
         var result = BamflowCli.Run("convert", SharedData.CorpusPath("hts-specs__level-9.bam"), "-o", "/dev/full", "--format", "parquet", "--quiet");

@@ -15,7 +15,7 @@ public sealed class ParquetCorpusTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
     public void Convert_CorpusFile_DuckDbReadsEveryRowAsSamtoolsPrintsIt(string name)
     {
@@ -44,7 +44,7 @@ public sealed class ParquetCorpusTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ParquetSam.Lines(output), "edge-cases.bam");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Metadata_CarriesHeaderCoordinatesVersionSourceAndTagTypes()
     {
         string path = SharedData.CorpusPath("samtools__test_input_1_d.bam");
@@ -63,7 +63,7 @@ public sealed class ParquetCorpusTests : IDisposable
         Assert.Equal("i", tagTypes.RootElement.GetProperty("AS").GetString());
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task ArrowReader_GetsBackDictionaryTypesFieldMetadataAndEveryRow()
     {
         // The stored Arrow schema (ARROW:schema): an Arrow reader of Parquet (Arrow C++'s, through ParquetSharp,
@@ -90,7 +90,7 @@ public sealed class ParquetCorpusTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ArrowSam.Lines(batches).ToList(), "Arrow reader of the Parquet file");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Metadata_TagTypes_NameEveryTagChildWithItsSamType()
     {
         // Float, string, B:C and B:c arrays, integers: a modified-base file.
@@ -107,7 +107,7 @@ public sealed class ParquetCorpusTests : IDisposable
         ArrowSam.AssertSame(expected, ParquetSam.Lines(output), "--tags NM,de,MM,ML,mv");
     }
 
-    [Fact]
+    [CorpusFact]
     public void Metadata_NoTagColumns_TagTypesIsAnEmptyObject()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");

@@ -13,7 +13,7 @@ public sealed class ParquetSinkTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(ParquetCompression.Zstd, "ZSTD")]
     [InlineData(ParquetCompression.Snappy, "SNAPPY")]
     [InlineData(ParquetCompression.None, "UNCOMPRESSED")]
@@ -28,7 +28,7 @@ public sealed class ParquetSinkTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ParquetSam.Lines(output), $"compression {compression}");
     }
 
-    [Fact]
+    [CorpusFact]
     public void RowGroupSize_CutsRowGroupsAcrossBatches()
     {
         // 20,000 records in batches of 7 and row groups of 3,000: groups do not depend on where batches end.
@@ -41,7 +41,7 @@ public sealed class ParquetSinkTests : IDisposable
         ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), ParquetSam.Lines(output), "--batch-size 7 --row-group-size 3000");
     }
 
-    [Fact]
+    [CorpusFact]
     public void DefaultRowGroupSize_CutsGroupsAcrossBatches()
     {
         string path = SharedData.CorpusPath("hmftools__pseudo_ig_regions.sorted.bam"); // 450,000 records
@@ -53,7 +53,7 @@ public sealed class ParquetSinkTests : IDisposable
         Assert.Equal([131_072L, 131_072L, 131_072L, 450_000L - (3 * 131_072L)], ParquetSam.RowGroups(output).Select(g => g.Rows));
     }
 
-    [Fact]
+    [CorpusFact]
     public void Dictionary_OnlyReferenceNamesAndReadGroup()
     {
         string path = SharedData.CorpusPath("picard__test.bam"); // RG:Z on every record
@@ -73,7 +73,7 @@ public sealed class ParquetSinkTests : IDisposable
         }
     }
 
-    [Fact]
+    [CorpusFact]
     public void Threads_OneTwoFourAndSequential_WriteTheSameBytes()
     {
         string path = SharedData.CorpusPath("htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam");
@@ -97,7 +97,7 @@ public sealed class ParquetSinkTests : IDisposable
         Assert.All(outputs, o => Assert.True(o.Bytes.AsSpan().SequenceEqual(outputs[0].Bytes), $"{o.Case} differs from {outputs[0].Case}"));
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(1, 1)]
     [InlineData(7, 2)]
     [InlineData(100_000, 4)]
@@ -113,7 +113,7 @@ public sealed class ParquetSinkTests : IDisposable
         ArrowSam.AssertSame(expected.Take(limit).ToList(), ParquetSam.Lines(output), $"batch={batchSize} threads={threads} limit={limit}");
     }
 
-    [Theory]
+    [CorpusTheory]
     [InlineData(1)]
     [InlineData(2)]
     public void NoRows_AFileWithTheSchemaTheMetadataAndNoRowGroups(int threads)
@@ -131,7 +131,7 @@ public sealed class ParquetSinkTests : IDisposable
         Assert.Equal(System.Text.Encoding.UTF8.GetString(header), ParquetSam.KeyValueMetadata(output)[BamColumns.SamHeaderKey]);
     }
 
-    [Fact]
+    [CorpusFact]
     public void NoSeqNoQual_ColumnsAbsent()
     {
         string path = SharedData.CorpusPath("samtools__mpileup.1.bam");
@@ -147,7 +147,7 @@ public sealed class ParquetSinkTests : IDisposable
         ArrowSam.AssertSame(expected, ParquetSam.Lines(output), "--no-seq --no-qual");
     }
 
-    [Fact]
+    [CorpusFact]
     public void TruncatedInput_ThrowsAndLeavesNoFile()
     {
         // The error comes after several batches and row groups were written: the temporary file goes, the target never appears.
@@ -159,7 +159,7 @@ public sealed class ParquetSinkTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
-    [Fact]
+    [CorpusFact]
     public async Task SinkStreamFails_MidConversion_ErrorReachesTheCallerAndNoFileIsLeft()
     {
         // A disk that fills up after 64 KiB: Arrow C++ reports it as a ParquetException with the text only; the sink
@@ -181,7 +181,7 @@ public sealed class ParquetSinkTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir));
     }
 
-    [Fact]
+    [CorpusFact]
     public void EmptyBam_WritesAValidFileWithNoRows()
     {
         string output = Path.Combine(_dir, "empty.parquet");

@@ -110,7 +110,7 @@ public sealed class SinkEncodedColumnTests : IDisposable
 
     public static TheoryData<string> GoodFiles => [.. SharedData.CorpusFiles(bad: false)];
 
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
     public void CorpusFile_SinkEncodedColumns_NoLargerThanArrowsZstd(string name)
     {

@@ -25,7 +25,7 @@ public sealed class StatsCommandTests : IDisposable
     public static TheoryData<string> BrokenFiles => [.. SharedData.CorpusFiles(bad: true)];
 
     /// <summary>Broken corpus files: where samtools flagstat still succeeds (only the EOF marker is missing) the same output, else exit 1 as samtools.</summary>
-    [Theory]
+    [CorpusTheory]
     [MemberData(nameof(BrokenFiles))]
     public void Stats_BrokenCorpusFile_AgreesWithSamtoolsOnOutputOrFailure(string name)
     {

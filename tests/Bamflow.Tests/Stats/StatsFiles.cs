@@ -14,7 +14,7 @@ public static class StatsFiles
     /// <summary>Every good corpus file (by manifest name), then the repository fixtures (as "fixture:NAME").</summary>
     public static TheoryData<string> All =>
     [
-        .. SharedData.CorpusFiles(bad: false),
+        .. SharedData.WhenPresent(SharedData.CorpusFiles(bad: false)),
         FixturePrefix + "sample.bam",
         FixturePrefix + "edge-cases.bam",
     ];

@@ -90,7 +90,8 @@ public static class ArrowSam
                 Field field = type.Fields[i];
                 if (TagText(tagStruct.Fields[i], field, row) is { } text)
                 {
-                    tags.Add(field.Name + ":" + text);
+                    // The exact SAM tag: a child whose tag differs from another only in case is renamed (NM_uu, nM_lu).
+                    tags.Add(field.Metadata["sam.tag"] + ":" + text);
                 }
             }
         }

@@ -104,6 +104,8 @@ public static class ParquetSam
     public static List<ArrowSam.Line> Lines(string parquet)
     {
         Dictionary<string, string> tagTypes = TagTypes(parquet);
+        Dictionary<string, string> tagNames = TagNames(parquet);
+        Assert.Equal(tagTypes.Keys, tagNames.Keys);
         using DuckDBConnection connection = Open();
         using DuckDBCommand command = connection.CreateCommand();
         command.CommandText = $"SELECT * EXCLUDE (file_row_number) FROM read_parquet({Quote(parquet)}, file_row_number = true) ORDER BY file_row_number";
@@ -136,18 +138,14 @@ public static class ParquetSam
             var tags = new List<string>();
             if (Value("tags") is IDictionary tagValues)
             {
-                // DuckDB's names are case-insensitive: of two tags "BC" and "bc" it renames the second "bc_1". The
-                // children come in schema order, as sam.tag_types lists them, so they are paired by position.
-                string[] duckNames = [.. tagValues.Keys.Cast<string>()];
-                Assert.Equal(tagTypes.Count, duckNames.Length);
-                int child = 0;
-                foreach ((string tag, string samType) in tagTypes)
+                // DuckDB must see exactly the children sam.tag_names lists, in that order: no child renamed by
+                // DuckDB (as it renames the second of two names that differ only in case to "bc_1").
+                Assert.Equal(tagNames.Keys, tagValues.Keys.Cast<string>());
+                foreach ((string child, string tag) in tagNames)
                 {
-                    string duckName = duckNames[child++];
-                    Assert.True(duckName == tag || duckName.StartsWith(tag + "_", StringComparison.OrdinalIgnoreCase), $"DuckDB child {duckName} for tag {tag}");
-                    if (tagValues[duckName] is { } value and not DBNull)
+                    if (tagValues[child] is { } value and not DBNull)
                     {
-                        tags.Add(tag + ":" + TagText(samType, value, tag));
+                        tags.Add(tag + ":" + TagText(tagTypes[child], value, tag));
                     }
                 }
             }
@@ -163,10 +161,14 @@ public static class ParquetSam
         return lines;
     }
 
-    /// <summary>The <c>sam.tag_types</c> metadata, parsed.</summary>
-    public static Dictionary<string, string> TagTypes(string parquet)
+    /// <summary>The <c>sam.tag_types</c> metadata (child name → SAM type), parsed.</summary>
+    public static Dictionary<string, string> TagTypes(string parquet) => JsonObject(KeyValueMetadata(parquet)[ParquetSink.TagTypesKey]);
+
+    /// <summary>The <c>sam.tag_names</c> metadata (child name → exact SAM tag), parsed.</summary>
+    public static Dictionary<string, string> TagNames(string parquet) => JsonObject(KeyValueMetadata(parquet)[ParquetSink.TagNamesKey]);
+
+    private static Dictionary<string, string> JsonObject(string json)
     {
-        string json = KeyValueMetadata(parquet)[ParquetSink.TagTypesKey];
         // In file order (a Dictionary keeps insertion order while nothing is removed).
         using var document = JsonDocument.Parse(json);
         return document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString()!, StringComparer.Ordinal);
@@ -188,7 +190,8 @@ public static class ParquetSam
     /// <summary>A path as a SQL string literal.</summary>
     public static string Quote(string path) => "'" + path.Replace("'", "''", StringComparison.Ordinal) + "'";
 
-    private static string TagText(string samType, object value, string tag)
+    /// <summary>A tag value DuckDB read, as SAM text after the tag ("i:3", "Z:foo", "B:C,1,2"); fails when its type is not <paramref name="samType"/>.</summary>
+    public static string TagText(string samType, object value, string tag)
     {
         string Fail() => throw new InvalidOperationException($"tag {tag}: sam.tag_types says {samType} but DuckDB read a {value.GetType().Name}");
         switch (samType)

@@ -1,8 +1,10 @@
 namespace Bamflow.Tests.Support;
 
 /// <summary>
-/// Locates <c>../shared</c> beside the repository root (the team's corpus). Tests that need it skip where it is
-/// absent, and fail instead when the CI environment variable is set.
+/// Locates <c>../shared</c> beside the repository root (the team's corpus), or the folder
+/// <see cref="OverrideVariable"/> names. Where it is absent the tests marked <see cref="CorpusFactAttribute"/> or
+/// <see cref="CorpusTheoryAttribute"/> are not discovered and one test reports them as skipped; any other test that
+/// needs it skips on its own (<see cref="Require"/>). With the CI environment variable set they all run and fail.
 /// </summary>
 public static class SharedData
 {
@@ -17,6 +19,19 @@ public static class SharedData
     /// <summary>The folder of real BAM files.</summary>
     public static string BamFolder => Path.Combine(Require(), "data", "bam");
 
+    /// <summary>Whether CI is set: then a missing corpus fails the tests that need it instead of skipping them.</summary>
+    public static bool InCi => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI"));
+
+    /// <summary>
+    /// True where the corpus is absent and CI is not set: tests marked <see cref="CorpusFactAttribute"/> or
+    /// <see cref="CorpusTheoryAttribute"/> are then not discovered, and one test reports them all as skipped.
+    /// </summary>
+    public static bool SkipsCorpusTests => Root is null && !InCi;
+
+    /// <summary>The one-line reason a corpus test is skipped.</summary>
+    public static string AbsentMessage =>
+        $"no corpus: {Path.Combine(CandidateRoot, "data", "bam", "MANIFEST.tsv")} is absent (README: Tests and the corpus)";
+
     /// <summary>Returns the shared folder, or skips the test (fails it under CI) when it is absent.</summary>
     public static string Require()
     {
@@ -25,13 +40,12 @@ public static class SharedData
             return Root;
         }
 
-        string message = $"../shared (the team's data) is not beside the repository at {RepositoryRoot}";
-        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CI")))
+        if (InCi)
         {
-            Assert.Fail(message + " and CI is set: the corpus tests must run in CI");
+            Assert.Fail(AbsentMessage + " and CI is set: the corpus tests must run in CI");
         }
 
-        Assert.Skip(message);
+        Assert.Skip(AbsentMessage);
         return null!;
     }
 
@@ -52,14 +66,30 @@ public static class SharedData
             .ToList();
     }
 
+    /// <summary>
+    /// For a theory that also has rows of its own (fixtures): <paramref name="names"/> (corpus files) while the corpus
+    /// is present or CI is set (which then fails them), none otherwise, so that only the own rows run.
+    /// </summary>
+    public static IEnumerable<string> WhenPresent(IEnumerable<string> names) => SkipsCorpusTests ? [] : names;
+
     /// <summary>The full path of a corpus file (skipping the test if the data is absent).</summary>
     public static string CorpusPath(string name) => Path.Combine(BamFolder, name);
 
-    private static string? FindRoot()
+    /// <summary>The environment variable that, when set, names the shared folder instead of <c>../shared</c> (an empty or missing folder: as if absent).</summary>
+    public const string OverrideVariable = "BAMFLOW_SHARED_DATA";
+
+    /// <summary>Where the shared folder is looked for: <see cref="OverrideVariable"/>, or <c>../shared</c> beside the repository.</summary>
+    private static string CandidateRoot
     {
-        string candidate = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared"));
-        return File.Exists(Path.Combine(candidate, "data", "bam", "MANIFEST.tsv")) ? candidate : null;
+        get
+        {
+            string? configured = Environment.GetEnvironmentVariable(OverrideVariable);
+            return Path.GetFullPath(string.IsNullOrEmpty(configured) ? Path.Combine(RepositoryRoot, "..", "shared") : configured);
+        }
     }
+
+    private static string? FindRoot() =>
+        File.Exists(Path.Combine(CandidateRoot, "data", "bam", "MANIFEST.tsv")) ? CandidateRoot : null;
 
     private static string FindRepositoryRoot()
     {
