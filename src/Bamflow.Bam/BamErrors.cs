@@ -20,7 +20,7 @@ public sealed class BamHeaderFormatException : BamFormatException
     public static BamHeaderFormatException NotUtf8(string field, string what, string? fileName) =>
         new(field, $"{what} is not valid UTF-8, which Arrow cannot store unaltered (samtools accepts it; convert the header with samtools reheader first)", fileName, null);
 
-    /// <summary>The header field at fault: "magic", "l_text", "text", "n_ref", "l_name", "name", "l_ref".</summary>
+    /// <summary>The header field at fault: "magic", "l_text", "text", "n_ref", "l_name", "name".</summary>
     public string Field { get; }
 
     /// <summary>Where in the inflated stream the field starts, when known.</summary>
@@ -95,9 +95,9 @@ public sealed class BamRecordFormatException : BamFormatException
         BamRecordError.CigarSequenceMismatch => $"the CIGAR's query length differs from l_seq {BinaryPrimitives.ReadInt32LittleEndian(data[16..])} (samtools rejects it too)",
         BamRecordError.Position => $"pos {BinaryPrimitives.ReadInt32LittleEndian(data[4..])} is outside SAMv1's range (POS 0 to 2^31-1, 1-based)",
         BamRecordError.MatePosition => $"next_pos {BinaryPrimitives.ReadInt32LittleEndian(data[24..])} is outside SAMv1's range (PNEXT 0 to 2^31-1, 1-based)",
-        BamRecordError.ReadNameEncoding => $"read_name is not valid UTF-8, which an Arrow Utf8 column cannot hold",
-        BamRecordError.QualityRange => $"a QUAL value is above 93 (SAMv1: Phred 0 to 93, '!' to '~')",
-        BamRecordError.AuxTextEncoding => $"an aux tag or its A, Z or H value is not valid UTF-8, which an Arrow Utf8 column cannot hold",
+        BamRecordError.ReadNameEncoding => "read_name is not valid UTF-8, which an Arrow Utf8 column cannot hold",
+        BamRecordError.QualityRange => "a QUAL value is above 93 (SAMv1: Phred 0 to 93, '!' to '~')",
+        BamRecordError.AuxTextEncoding => "an aux tag or its A, Z or H value is not valid UTF-8, which an Arrow Utf8 column cannot hold",
         _ => error.ToString(),
     };
 }
