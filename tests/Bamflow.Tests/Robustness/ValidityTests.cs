@@ -219,6 +219,13 @@ public sealed class ValidityTests : IDisposable
 
         AssertHeaderAsSamtools(path, "no text");
         AssertStatsAgreeWithFlagstat(path, "l_ref -1000");
+
+        // idxstats holds l_ref as uint32 (4294966296); stats --extended's REF lines are idxstats' lines.
+        (int code, byte[] idxstats, string stderr) = Samtools.Run(null, "idxstats", path);
+        Assert.True(code == 0, stderr);
+        var extended = BamflowCli.Run("stats", "--extended", path);
+        string[] refLines = [.. extended.StdoutText.Split('\n').Where(l => l.StartsWith("REF\t", StringComparison.Ordinal)).Select(l => l[4..])];
+        Assert.Equal(Encoding.UTF8.GetString(idxstats).TrimEnd('\n').Split('\n'), refLines);
     }
 
     [Theory]
