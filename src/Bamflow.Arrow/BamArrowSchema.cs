@@ -20,7 +20,9 @@ public sealed class BamArrowSchema
         ArgumentNullException.ThrowIfNull(header);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tagColumns);
+        byte[] samText = header.ToSamText();
         Header = header;
+        SourceName = sourceName;
         Options = options;
         TagColumns = Named(tagColumns);
         ReferenceDictionary = BuildReferenceDictionary(header);
@@ -62,7 +64,7 @@ public sealed class BamArrowSchema
 
         var metadata = new Dictionary<string, string>
         {
-            [BamColumns.SamHeaderKey] = Encoding.UTF8.GetString(header.ToSamText()),
+            [BamColumns.SamHeaderKey] = Encoding.UTF8.GetString(samText),
             [BamColumns.CoordinatesKey] = BamColumns.CoordinatesValue,
             [BamColumns.VersionKey] = Version,
         };
@@ -80,6 +82,9 @@ public sealed class BamArrowSchema
 
     /// <summary>The Arrow schema.</summary>
     public Schema Schema { get; }
+
+    /// <summary>The input's name (for messages and the bamflow.source metadata), when known.</summary>
+    public string? SourceName { get; }
 
     /// <summary>The BAM header the records come from.</summary>
     public BamHeader Header { get; }
@@ -118,6 +123,30 @@ public sealed class BamArrowSchema
     {
         string[] names = TagNaming.ChildNames(columns.Select(c => c.Tag).ToList());
         return [.. columns.Select((c, i) => c with { Name = names[i] })];
+    }
+
+    /// <summary>
+    /// Throws when the header cannot be written exactly: reference names go into Utf8 dictionaries and the header text
+    /// into metadata strings, and bytes that are not UTF-8 could only be stored altered (samtools accepts such bytes
+    /// and prints them raw; a run that writes nothing, such as statistics, accepts them too).
+    /// </summary>
+    /// <exception cref="BamHeaderFormatException">A reference name or the header text is not valid UTF-8.</exception>
+    public void ThrowIfNotWritable()
+    {
+        BamHeader header = Header;
+        string? sourceName = SourceName;
+        for (int i = 0; i < header.References.Count; i++)
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(header.References[i].NameUtf8.Span))
+            {
+                throw BamHeaderFormatException.NotUtf8("name", $"reference {i}'s name", sourceName);
+            }
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(header.ToSamText()))
+        {
+            throw BamHeaderFormatException.NotUtf8("text", "the header text", sourceName);
+        }
     }
 
     private static StringArray BuildReferenceDictionary(BamHeader header)

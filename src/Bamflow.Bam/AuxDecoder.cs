@@ -43,22 +43,25 @@ public static class AuxDecoder
     };
 
     /// <summary>
-    /// Checks the aux fields in <paramref name="aux"/> all lie inside it and have known types. On success also
-    /// returns where a <c>CG:B:I</c> field is (offset of its tag, or -1), for the long-CIGAR rule.
+    /// The fewest bytes that can hold a field (tag, type and a one-byte value, or an empty Z string's NUL). Fewer
+    /// left at the end of a record are not a field: htslib's sam_format1 stops there and prints the record without
+    /// them, and Bamflow does the same (<see cref="AuxEnumerator"/> never reaches them).
+    /// </summary>
+    public const int MinFieldLength = 4;
+
+    /// <summary>
+    /// Checks the aux fields in <paramref name="aux"/> all lie inside it and have known types; a tail of fewer than
+    /// <see cref="MinFieldLength"/> bytes is ignored, as htslib ignores it. On success also returns where a
+    /// <c>CG:B:I</c> field is (offset of its tag, or -1), for the long-CIGAR rule.
     /// </summary>
     public static BamRecordError Validate(ReadOnlySpan<byte> aux, out int cgOffset, out int failedAt)
     {
         cgOffset = -1;
         bool sawCg = false;
         int offset = 0;
-        while (offset < aux.Length)
+        while (aux.Length - offset >= MinFieldLength)
         {
             failedAt = offset;
-            if (aux.Length - offset < 3)
-            {
-                return BamRecordError.AuxTruncated;
-            }
-
             byte type = aux[offset + 2];
             int valueStart = offset + 3;
             if (!sawCg && type != (byte)'B' && aux[offset] == (byte)'C' && aux[offset + 1] == (byte)'G')

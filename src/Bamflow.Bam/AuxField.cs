@@ -88,7 +88,7 @@ public ref struct AuxEnumerator
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool MoveNext()
     {
-        if (_end >= _data.Length)
+        if (_data.Length - _end < AuxDecoder.MinFieldLength)
         {
             return false;
         }
@@ -98,7 +98,7 @@ public ref struct AuxEnumerator
         if (_start == _skipOffset)
         {
             // The one hidden field (a CG tag that supplied the CIGAR).
-            if (_end >= _data.Length)
+            if (_data.Length - _end < AuxDecoder.MinFieldLength)
             {
                 return false;
             }

@@ -44,13 +44,57 @@ public sealed class BamHeader
     }
 
     /// <summary>
-    /// The header as <c>samtools view -H --no-PG</c> prints it: the stored text, followed, when the text has no
-    /// @SQ lines but the binary list has references, by one <c>@SQ SN LN</c> line per reference (as htslib does).
+    /// The number (1-based) of the first line of <paramref name="text"/> before its first NUL that does not start with
+    /// '@' (an empty line included), or 0 when there is none: what htslib's sam_hdr_sanitise refuses.
+    /// </summary>
+    public static int FindLineNotStartingWithAt(ReadOnlySpan<byte> text)
+    {
+        int nul = text.IndexOf((byte)0);
+        ReadOnlySpan<byte> lines = nul < 0 ? text : text[..nul];
+        int number = 0;
+        while (!lines.IsEmpty)
+        {
+            number++;
+            if (lines[0] != (byte)'@')
+            {
+                return number;
+            }
+
+            int newline = lines.IndexOf((byte)'\n');
+            if (newline < 0)
+            {
+                break;
+            }
+
+            lines = lines[(newline + 1)..];
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// The header as <c>samtools view -H --no-PG</c> prints it: the stored text, with a newline added when its last
+    /// line (before any NUL) has none, as htslib's sam_hdr_sanitise adds it (in the place of the first NUL, if any);
+    /// followed, when the text has no @SQ lines but the binary list has references, by one <c>@SQ SN LN</c> line per
+    /// reference (as htslib does).
     /// </summary>
     public byte[] ToSamText()
     {
         var buffer = new TextBuffer(TextUtf8.Length + 64);
-        buffer.Append(TextUtf8.Span);
+        ReadOnlySpan<byte> text = TextUtf8.Span;
+        int nul = text.IndexOf((byte)0);
+        int end = nul < 0 ? text.Length : nul;
+        if (end > 0 && text[end - 1] != (byte)'\n')
+        {
+            buffer.Append(text[..end]);
+            buffer.Append((byte)'\n');
+            buffer.Append(text[Math.Min(end + 1, text.Length)..]);
+        }
+        else
+        {
+            buffer.Append(text);
+        }
+
         if (References.Count > 0 && !TextHasSequenceLines)
         {
             foreach (BamReference reference in References)

@@ -33,6 +33,11 @@ public sealed partial class BamReader
         }
 
         byte[] text = ReadBytes(textLength, "text");
+        int badLine = BamHeader.FindLineNotStartingWithAt(text);
+        if (badLine > 0)
+        {
+            throw HeaderError("text", start, $"header text line {badLine} does not start with '@' (SAMv1 §1.3; samtools rejects it too: \"Malformed SAM header\")");
+        }
 
         int referenceCount = ReadInt32("n_ref");
         if (referenceCount < 0)
@@ -51,12 +56,8 @@ public sealed partial class BamReader
 
             byte[] name = ReadBytes(nameLength, "name");
             int nul = Array.IndexOf(name, (byte)0);
+            // A negative l_ref is kept as stored, as htslib keeps it (samtools view -H prints it as LN:-5).
             int length = ReadInt32("l_ref");
-            if (length < 0)
-            {
-                throw HeaderError("l_ref", _bgzf.Position, $"reference {i} has negative length l_ref {length}");
-            }
-
             references.Add(new BamReference(name.AsSpan(0, nul < 0 ? name.Length : nul), length));
         }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
+using System.Text.Unicode;
 
 namespace Bamflow.Bam;
 
@@ -25,6 +26,11 @@ public readonly ref struct BamRecord
 
     /// <summary>Bytes of fixed fields before read_name: the smallest possible block_size is this plus a 1-byte name.</summary>
     public const int FixedLength = 32;
+
+    private const int Unmapped = 0x4;        // FLAG bit 0x4: segment unmapped
+
+    // SAMv1 §1.4: QUAL is Phred+33 text in [!-~], so a stored quality is at most 126 - 33.
+    private const byte MaxQuality = 93;
 
     /// <summary>CIGAR operation codes in order: SAMv1 §4.2 "MIDNSHP=X" → 0..8.</summary>
     public static ReadOnlySpan<byte> CigarOperations => "MIDNSHP=X"u8;
@@ -72,11 +78,8 @@ public readonly ref struct BamRecord
             return BamRecordError.ReadNameLength;
         }
 
-        if (data[ReadNameOffset + nameLength - 1] != 0)
-        {
-            return BamRecordError.ReadNameNotTerminated;
-        }
-
+        // A read_name without its NUL is accepted, as htslib's bam_read1 does (fixup_missing_qname_nul): the name is
+        // then all l_read_name bytes.
         int cigarOffset = ReadNameOffset + nameLength;
         int cigarCount = BinaryPrimitives.ReadUInt16LittleEndian(data[NCigarOpOffset..]);
         long sequenceOffset = cigarOffset + (4L * cigarCount);
@@ -85,7 +88,7 @@ public readonly ref struct BamRecord
             return BamRecordError.CigarOverrun;
         }
 
-        if (!CigarDecoder.AreValid(data.Slice(cigarOffset, 4 * cigarCount)))
+        if (!CigarDecoder.TryGetQueryLength(data.Slice(cigarOffset, 4 * cigarCount), out long queryLength))
         {
             return BamRecordError.CigarOperation;
         }
@@ -124,12 +127,21 @@ public readonly ref struct BamRecord
             uint first = BinaryPrimitives.ReadUInt32LittleEndian(data[cigarOffset..]);
             uint cgCount = BinaryPrimitives.ReadUInt32LittleEndian(aux[(cgOffset + 4)..]);
             if (first == (((uint)sequenceLength << 4) | 4) && cgCount >= cigarCount && cgCount < (1u << 29)
-                && CigarDecoder.AreValid(aux.Slice(cgOffset + 8, (int)cgCount * 4)))
+                && CigarDecoder.TryGetQueryLength(aux.Slice(cgOffset + 8, (int)cgCount * 4), out long cgQueryLength))
             {
                 cgFieldOffset = cgOffset;
                 cigarOffset = (int)auxOffset + cgOffset + 8;
                 cigarCount = (int)cgCount;
+                queryLength = cgQueryLength;
             }
+        }
+
+        // htslib's bam_read1 (after bam_tag2cigar): a mapped record with a CIGAR and a SEQ must have as many query
+        // bases in its CIGAR (M/I/S/=/X) as l_seq, or samtools view and flagstat fail on it.
+        if (cigarCount > 0 && sequenceLength > 0 && (BinaryPrimitives.ReadUInt16LittleEndian(data[FlagOffset..]) & Unmapped) == 0
+            && queryLength != sequenceLength)
+        {
+            return BamRecordError.CigarSequenceMismatch;
         }
 
         record = new BamRecord(data, cigarOffset, cigarCount, cgFieldOffset);
@@ -166,13 +178,17 @@ public readonly ref struct BamRecord
     /// <summary>tlen: observed template length.</summary>
     public int TemplateLength => ReadInt32(TlenOffset);
 
-    /// <summary>read_name up to its first NUL (extra NUL padding, as htslib may write, excluded).</summary>
+    /// <summary>
+    /// read_name up to its first NUL (extra NUL padding, as htslib may write, excluded); all l_read_name bytes when
+    /// there is no NUL (as htslib reads such a name).
+    /// </summary>
     public ReadOnlySpan<byte> ReadName
     {
         get
         {
             ReadOnlySpan<byte> name = _data.Slice(ReadNameOffset, _data[LReadNameOffset]);
-            return name[..name.IndexOf((byte)0)];
+            int nul = name.IndexOf((byte)0);
+            return nul < 0 ? name : name[..nul];
         }
     }
 
@@ -214,6 +230,63 @@ public readonly ref struct BamRecord
 
         field = default;
         return false;
+    }
+
+    /// <summary>
+    /// Checks the values that text and 32-bit columns store against the ranges of SAMv1 §1.4, where a value outside
+    /// them could not be stored exactly: pos and next_pos are -1 or a 0-based position whose 1-based POS fits
+    /// [0, 2^31-1]; read_name is valid UTF-8; QUAL (when present) is at most 93 ('~'); each aux tag and each
+    /// A/Z/H value is valid UTF-8. Valid UTF-8 outside the spec's character sets (a read name with '@', a Z tag with
+    /// accented letters) is kept: only what a Utf8 column cannot hold is refused. samtools accepts all of these
+    /// and prints the bytes as they are; a conversion refuses them (see README, "Validity of what is written").
+    /// </summary>
+    /// <returns><see cref="BamRecordError.None"/>, or the first field found out of range.</returns>
+    public BamRecordError ValidateValues()
+    {
+        int position = Position;
+        if (position < -1 || position == int.MaxValue)
+        {
+            return BamRecordError.Position;
+        }
+
+        int matePosition = MatePosition;
+        if (matePosition < -1 || matePosition == int.MaxValue)
+        {
+            return BamRecordError.MatePosition;
+        }
+
+        if (!Utf8.IsValid(ReadName))
+        {
+            return BamRecordError.ReadNameEncoding;
+        }
+
+        if (HasQuality && Quality.ContainsAnyInRange((byte)(MaxQuality + 1), byte.MaxValue))
+        {
+            return BamRecordError.QualityRange;
+        }
+
+        // Most records' aux bytes are all ASCII (small integers, ASCII text): then no text in them can be invalid.
+        ReadOnlySpan<byte> aux = AuxData;
+        if (!aux.ContainsAnyInRange((byte)0x80, byte.MaxValue))
+        {
+            return BamRecordError.None;
+        }
+
+        foreach (AuxField field in AuxFields)
+        {
+            bool valid = field.Type switch
+            {
+                (byte)'A' => field.Value[0] < 0x80,
+                (byte)'Z' or (byte)'H' => Utf8.IsValid(field.Value),
+                _ => true,
+            };
+            if (!valid || !Utf8.IsValid(field.Tag))
+            {
+                return BamRecordError.AuxTextEncoding;
+            }
+        }
+
+        return BamRecordError.None;
     }
 
     /// <summary>Reference span of the alignment: the sum of M/D/N/=/X lengths; 0 without a CIGAR.</summary>

@@ -13,17 +13,36 @@ public static class CigarDecoder
     // Bit i set when op i consumes the reference: M(0) D(2) N(3) =(7) X(8).
     private const int ConsumesReference = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 7) | (1 << 8);
 
+    // Bit i set when op i consumes the query (SEQ): M(0) I(1) S(4) =(7) X(8).
+    private const int ConsumesQuery = (1 << 0) | (1 << 1) | (1 << 4) | (1 << 7) | (1 << 8);
+
     /// <summary>Whether every operation code in <paramref name="cigar"/> is one of the nine defined.</summary>
-    public static bool AreValid(ReadOnlySpan<byte> cigar)
+    public static bool AreValid(ReadOnlySpan<byte> cigar) => TryGetQueryLength(cigar, out _);
+
+    /// <summary>
+    /// Checks every operation code is one of the nine defined and sums the lengths of those that consume the
+    /// query (M/I/S/=/X): what htslib's bam_cigar2rqlens compares with l_seq.
+    /// </summary>
+    public static bool TryGetQueryLength(ReadOnlySpan<byte> cigar, out long queryLength)
     {
-        for (int i = 0; i < cigar.Length; i += 4)
+        long length = 0;
+        for (int i = 0; i + 4 <= cigar.Length; i += 4)
         {
-            if ((cigar[i] & OpMask) > MaxOp)
+            uint op = BinaryPrimitives.ReadUInt32LittleEndian(cigar[i..]);
+            int code = (int)(op & OpMask);
+            if (code > MaxOp)
             {
+                queryLength = 0;
                 return false;
+            }
+
+            if (((ConsumesQuery >> code) & 1) != 0)
+            {
+                length += op >> LengthShift;
             }
         }
 
+        queryLength = length;
         return true;
     }
 

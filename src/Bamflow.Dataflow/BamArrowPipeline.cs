@@ -203,6 +203,11 @@ public sealed partial class BamArrowPipeline
             throw new InvalidOperationException("blocks added with ThenBatches need a sink: a run without one builds no batches");
         }
 
+        if (sink is not null)
+        {
+            plan.Schema.ThrowIfNotWritable();
+        }
+
         progress ??= new ConversionProgress();
         int plannedChunks = plan.Prefetched.Count;
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
@@ -509,7 +514,8 @@ public sealed partial class BamArrowPipeline
     {
         try
         {
-            chunk.ForEach(builder, static (record, b) => b.Append(record));
+            // Only what is written must hold values Arrow can store exactly: statistics and filters see records as samtools does.
+            chunk.ForEach(builder, static (record, b) => b.Append(record), checkValues: true);
             return builder.Build();
         }
         finally

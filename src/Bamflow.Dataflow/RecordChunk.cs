@@ -196,7 +196,7 @@ public sealed class RecordChunk
         for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
-            if (!IsDropped(i) && TryValidate(data.Slice(offset + 4, size), i, out BamRecord record) && !keep(record))
+            if (!IsDropped(i) && TryValidate(data.Slice(offset + 4, size), i, checkValues: false, out BamRecord record) && !keep(record))
             {
                 Drop(i);
             }
@@ -207,7 +207,13 @@ public sealed class RecordChunk
 
     /// <summary>Validates each record not dropped and visits it as a <see cref="BamRecord"/> view.</summary>
     /// <exception cref="BamRecordFormatException">A record is malformed; names its index and virtual position.</exception>
-    public void ForEach<TState>(TState state, RecordAction<TState> action)
+    public void ForEach<TState>(TState state, RecordAction<TState> action) => ForEach(state, action, checkValues: false);
+
+    /// <summary>
+    /// As <see cref="ForEach{TState}(TState, RecordAction{TState})"/>; with <paramref name="checkValues"/> a record
+    /// whose values cannot be written exactly (<see cref="BamRecord.ValidateValues"/>) is invalid too: the conversion.
+    /// </summary>
+    internal void ForEach<TState>(TState state, RecordAction<TState> action, bool checkValues)
     {
         ArgumentNullException.ThrowIfNull(action);
         ReadOnlySpan<byte> data = Data;
@@ -215,7 +221,7 @@ public sealed class RecordChunk
         for (int i = 0; i < Count; i++)
         {
             int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
-            if ((_dropped is null || !IsDropped(i)) && TryValidate(data.Slice(offset + 4, size), i, out BamRecord record))
+            if ((_dropped is null || !IsDropped(i)) && TryValidate(data.Slice(offset + 4, size), i, checkValues, out BamRecord record))
             {
                 action(record, state);
             }
@@ -225,9 +231,14 @@ public sealed class RecordChunk
     }
 
     /// <summary>Validates a record: true if valid; an invalid one throws, or (lenient) is dropped and noted.</summary>
-    private bool TryValidate(ReadOnlySpan<byte> bytes, int index, out BamRecord record)
+    private bool TryValidate(ReadOnlySpan<byte> bytes, int index, bool checkValues, out BamRecord record)
     {
         BamRecordError error = BamRecord.TryCreate(bytes, ReferenceCount, out record);
+        if (error == BamRecordError.None && checkValues)
+        {
+            error = record.ValidateValues();
+        }
+
         if (error == BamRecordError.None)
         {
             return true;

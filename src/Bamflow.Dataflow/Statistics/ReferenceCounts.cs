@@ -70,12 +70,15 @@ public sealed class ReferenceCounts : RecordStatistics<ReferenceCounts>
         var text = new StringBuilder();
         for (int id = 0; id < references.Count; id++)
         {
-            text.Append(CultureInfo.InvariantCulture, $"REF\t{references[id].Name}\t{references[id].Length}\t{Mapped(id)}\t{Unmapped(id)}\n");
+            text.Append(CultureInfo.InvariantCulture, $"REF\t{references[id].Name}\t{IdxstatsLength(references[id])}\t{Mapped(id)}\t{Unmapped(id)}\n");
         }
 
         text.Append(CultureInfo.InvariantCulture, $"REF\t*\t0\t{Mapped(-1)}\t{Unmapped(-1)}\n");
         return text.ToString();
     }
+
+    /// <summary>l_ref as samtools idxstats prints it: htslib holds it as uint32, so a negative l_ref prints as 2^32 − |l_ref|.</summary>
+    private static long IdxstatsLength(BamReference reference) => unchecked((uint)reference.Length);
 
     /// <summary>
     /// A JSON array with one object per reference in header order, then '*':
@@ -94,7 +97,7 @@ public sealed class ReferenceCounts : RecordStatistics<ReferenceCounts>
         json.Append("[\n");
         for (int id = 0; id < references.Count; id++)
         {
-            Entry(json, references[id].Name, references[id].Length, id);
+            Entry(json, references[id].Name, IdxstatsLength(references[id]), id);
             json.Append(",\n");
         }
 

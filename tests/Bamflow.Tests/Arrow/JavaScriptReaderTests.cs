@@ -24,7 +24,7 @@ public sealed class JavaScriptReaderTests
             File.WriteAllBytes(output, ipc);
             List<ArrowSam.Line> samtools = ArrowSam.SamtoolsLines(input);
 
-            using JsonDocument js = ReadWithNode(output);
+            using JsonDocument js = ReadWithNode(output, validate: true);
             JsonElement root = js.RootElement;
 
             Assert.Equal(samtools.Count, root.GetProperty("rows").GetInt32());
@@ -116,15 +116,20 @@ public sealed class JavaScriptReaderTests
         }
     }
 
-    private static JsonDocument ReadWithNode(string arrowPath)
+    /// <summary>
+    /// Reads <paramref name="arrowPath"/> with apache-arrow (tests/interop-js/read-arrow.mjs); with
+    /// <paramref name="validate"/> the script also checks every buffer, dictionary key and Utf8 value as a strict
+    /// reader would, and the test fails with its message when the file is not valid Arrow.
+    /// </summary>
+    internal static JsonDocument ReadWithNode(string arrowPath, bool validate = false)
     {
-        (int exitCode, string stdout, string stderr) = RunNode(arrowPath);
+        (int exitCode, string stdout, string stderr) = RunNode(arrowPath, validate);
         Assert.True(exitCode == 0, $"apache-arrow (JS) could not read the file: {stderr}");
         return JsonDocument.Parse(stdout);
     }
 
     /// <summary>Runs read-arrow.mjs on <paramref name="arrowPath"/> (skips the test where apache-arrow is not installed, fails it under CI).</summary>
-    private static (int ExitCode, string Stdout, string Stderr) RunNode(string arrowPath)
+    private static (int ExitCode, string Stdout, string Stderr) RunNode(string arrowPath, bool validate = false)
     {
         string folder = Path.Combine(SharedData.RepositoryRoot, "tests", "interop-js");
         if (!Directory.Exists(Path.Combine(folder, "node_modules", "apache-arrow")))
@@ -141,6 +146,10 @@ public sealed class JavaScriptReaderTests
         var info = new ProcessStartInfo("node") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
         info.ArgumentList.Add("read-arrow.mjs");
         info.ArgumentList.Add(arrowPath);
+        if (validate)
+        {
+            info.ArgumentList.Add("--validate");
+        }
         using Process node = Process.Start(info)!;
         Task<string> stderr = node.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
         string stdout = node.StandardOutput.ReadToEnd();

@@ -400,9 +400,22 @@ public sealed class BamRecordTests
     }
 
     [Fact]
-    public void TryCreate_ReadNameNulOverwritten_ReturnsReadNameNotTerminated()
+    public void TryCreate_ReadNameNulOverwritten_AcceptedWithAllItsBytesAsHtslibDoes()
     {
-        Assert.Equal(BamRecordError.ReadNameNotTerminated, BamRecord.TryCreate(Patch(s_valid, 34, (byte)'x'), 1, out _));
+        // htslib's bam_read1 adds the missing NUL (fixup_missing_qname_nul): samtools view prints "r1x".
+        Assert.Equal(BamRecordError.None, BamRecord.TryCreate(Patch(s_valid, 34, (byte)'x'), 1, out BamRecord record));
+        Assert.Equal("r1x"u8.ToArray(), record.ReadName.ToArray());
+    }
+
+    [Theory]
+    [InlineData(0x20, 0x00, BamRecordError.CigarSequenceMismatch)] // 2M, l_seq 3, mapped: bam_read1 refuses it
+    [InlineData(0x40, 0x00, BamRecordError.CigarSequenceMismatch)] // 4M
+    [InlineData(0x20, 0x04, BamRecordError.None)]                  // 2M, unmapped: not checked
+    [InlineData(0x32, 0x00, BamRecordError.CigarSequenceMismatch)] // 3D: consumes no query base (0 against 3)
+    public void TryCreate_CigarQueryLengthAgainstLSeq_AsHtslib(byte cigar, byte flag, BamRecordError expected)
+    {
+        byte[] record = Patch(Patch(s_valid, 35, cigar), 14, flag);
+        Assert.Equal(expected, BamRecord.TryCreate(record, 1, out _));
     }
 
     [Theory]

@@ -63,20 +63,23 @@ public static class BgzfTestWriter
     /// Inflated BAM bytes: magic, header text, references, then the given records (each the bytes after block_size;
     /// block_size is prepended here).
     /// </summary>
-    public static byte[] BamBytes(string text, IReadOnlyList<(string Name, int Length)> references, params byte[][] records)
+    public static byte[] BamBytes(string text, IReadOnlyList<(string Name, int Length)> references, params byte[][] records) =>
+        BamBytes(System.Text.Encoding.UTF8.GetBytes(text), [.. references.Select(r => (System.Text.Encoding.UTF8.GetBytes(r.Name), r.Length))], records);
+
+    /// <summary>As the other overload, with the header text and reference names as raw bytes (names without their NUL, added here).</summary>
+    public static byte[] BamBytes(byte[] text, IReadOnlyList<(byte[] Name, int Length)> references, params byte[][] records)
     {
         var bam = new MemoryStream();
         var w = new BinaryWriter(bam);
         w.Write("BAM\u0001"u8);
-        byte[] textBytes = System.Text.Encoding.UTF8.GetBytes(text);
-        w.Write(textBytes.Length);
-        w.Write(textBytes);
+        w.Write(text.Length);
+        w.Write(text);
         w.Write(references.Count);
-        foreach ((string name, int length) in references)
+        foreach ((byte[] name, int length) in references)
         {
-            byte[] nameBytes = System.Text.Encoding.UTF8.GetBytes(name + "\0");
-            w.Write(nameBytes.Length);
-            w.Write(nameBytes);
+            w.Write(name.Length + 1);
+            w.Write(name);
+            w.Write((byte)0);
             w.Write(length);
         }
 
