@@ -24,15 +24,36 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
-    private static Process StartDll(string dll, string[] arguments)
+    /// <summary>
+    /// Runs bamflow to completion under a virtual memory limit (<c>ulimit -v <paramref name="limitKib"/></c>, as
+    /// Slurm and SGE set it), with <paramref name="environment"/> added to its environment.
+    /// </summary>
+    public static Result RunUnderMemoryLimit(long limitKib, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        return Run(StartDll(Dll, arguments, limitKib, environment), null);
+    }
+
+    private static Process StartDll(string dll, string[] arguments, long? limitKib = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var info = new ProcessStartInfo(limitKib is null ? "dotnet" : "bash")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (limitKib is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -v {limitKib} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("bamflow");
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {
