@@ -27,8 +27,8 @@ internal static class NativeLibraries
                 : $"{present} is there but could not be loaded ({e.Message})";
         }
 
-        bool published = !System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported;
-        return $"{file} is missing: Parquet output needs it at {(published ? candidates[0] : candidates[1])}. "
+        bool frameworkDependent = File.Exists(Path.Combine(directory, "bamflow.dll")); // the tool, dotnet bamflow.dll
+        return $"{file} is missing: Parquet output needs it at {(frameworkDependent ? candidates[1] : candidates[0])}. "
             + "Install the whole directory `dotnet publish` makes (or the release archive), not the bamflow file alone, "
             + "or install with `dotnet tool install`; Arrow output (.arrow) works without it";
     }
