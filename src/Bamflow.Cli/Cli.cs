@@ -1,3 +1,4 @@
+using Bamflow.Dataflow;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -37,9 +38,21 @@ internal static class Cli
             Console.Error.WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (InsufficientMemoryException e)
+        {
+            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            return ExitCodes.Failure;
+        }
         catch (OutOfMemoryException)
         {
-            Console.Error.WriteLine("bamflow: error: out of memory; try fewer --threads or a smaller --batch-size");
+            Console.Error.WriteLine(AddressSpace.Limit is { } limit
+                ? $"bamflow: error: out of memory under the virtual memory limit (ulimit -v) of {AddressSpace.Mebibytes(limit)}; raise it, or try fewer --threads"
+                : "bamflow: error: out of memory; try fewer --threads or a smaller --batch-size");
+            return ExitCodes.Failure;
+        }
+        catch (DllNotFoundException e)
+        {
+            Console.Error.WriteLine($"bamflow: error: {NativeLibraries.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Exception e)

@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using Bamflow.Cli;
 
 // bamflow: parse (System.CommandLine), run one command, return an exit code.
+AddressSpaceSetup.RestartIfLimited(); // under `ulimit -v`: once, before anything else
 using var interrupt = new CancellationTokenSource();
 int signalExit = 0;
 void Stop(int code)

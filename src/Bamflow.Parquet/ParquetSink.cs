@@ -21,7 +21,7 @@ namespace Bamflow.Parquet;
 /// <remarks>
 /// Parquet is written strictly front to back (the footer last), so <paramref name="stream"/> need not be seekable.
 /// </remarks>
-public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = null, bool leaveOpen = true) : IRecordBatchSink
+public sealed partial class ParquetSink(Stream stream, ParquetSinkOptions? options = null, bool leaveOpen = true) : IRecordBatchSink
 {
     /// <summary>
     /// Key-value metadata key: a JSON object from each tag child's name to its SAM type, in column order
@@ -66,6 +66,7 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
         ArgumentNullException.ThrowIfNull(schema);
         _options.Validate();
         cancellationToken.ThrowIfCancellationRequested();
+        _ = s_pool.Value; // before any other call into Arrow C++ (see s_pool)
         _schema = WithTagTypes(schema);
         _layout = new PartLayout(_schema, _options.Compression == ParquetCompression.Zstd ? [.. _options.SinkEncodedColumns] : []);
         _properties = BuildWriterProperties(_schema);
@@ -268,6 +269,16 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
 
     private static readonly Lazy<MemoryPool> s_pool = new(() =>
     {
+        if (AddressSpace.Limit is not null)
+        {
+            // Under a virtual memory limit (ulimit -v), the system allocator, also for what Arrow C++ allocates from
+            // its default pool (read from the environment at its first use): jemalloc reserves extents of up to a
+            // GiB of address space at a time and aborts the process when it cannot start its background threads;
+            // malloc fails one allocation, which ends the run with an error instead.
+            _ = SetEnv("ARROW_DEFAULT_MEMORY_POOL", "system", overwrite: 0);
+            return MemoryPool.SystemMemoryPool();
+        }
+
         try
         {
             return MemoryPool.JemallocMemoryPool();
@@ -277,6 +288,9 @@ public sealed class ParquetSink(Stream stream, ParquetSinkOptions? options = nul
             return MemoryPool.GetDefaultMemoryPool(); // a build of Arrow C++ without jemalloc (Windows)
         }
     });
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = System.Runtime.InteropServices.StringMarshalling.Utf8)]
+    private static partial int SetEnv(string name, string value, int overwrite);
 
     private static readonly string[] s_noStatistics = [BamColumns.QName, BamColumns.Cigar, BamColumns.Seq, BamColumns.Qual, BamColumns.TagsOther];
 

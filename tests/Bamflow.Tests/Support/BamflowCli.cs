@@ -9,11 +9,13 @@ public static class BamflowCli
     /// <summary>The built bamflow.dll, from the same configuration as the tests.</summary>
     public static string Dll => Built(Path.Combine("src", "Bamflow.Cli"), "bamflow.dll");
 
+    /// <summary>The build configuration of the tests, and so of the programs they run: Debug or Release.</summary>
+    public static string Configuration { get; } = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+
     /// <summary>A program of the solution built with the tests (same configuration): its project folder and dll name.</summary>
     public static string Built(string projectFolder, string dllName)
     {
-        string configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
-        string dll = Path.Combine(SharedData.RepositoryRoot, projectFolder, "bin", configuration, "net10.0", dllName);
+        string dll = Path.Combine(SharedData.RepositoryRoot, projectFolder, "bin", Configuration, "net10.0", dllName);
         Assert.True(File.Exists(dll), $"{dllName} is not built at {dll}");
         return dll;
     }
@@ -24,22 +26,65 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
-    private static Process StartDll(string dll, string[] arguments)
+    /// <summary>
+    /// Runs bamflow to completion under a virtual memory limit (<c>ulimit -v <paramref name="limitKib"/></c>, as
+    /// Slurm and SGE set it), with <paramref name="environment"/> added to its environment.
+    /// </summary>
+    public static Result RunUnderMemoryLimit(long limitKib, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        return Run(StartDll(Dll, arguments, limitKib, environment), null);
+    }
+
+    /// <summary>
+    /// Runs any program (an installed bamflow, the dotnet CLI) to completion in <paramref name="workingDirectory"/>,
+    /// <paramref name="timeoutSeconds"/> at most, with the same environment rules as bamflow's own runs.
+    /// </summary>
+    public static Result RunProgram(string program, string workingDirectory, int timeoutSeconds, params string[] arguments)
+    {
+        ProcessStartInfo info = StartInfo(program);
+        info.WorkingDirectory = workingDirectory;
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        return Run(Process.Start(info)!, null, timeoutSeconds);
+    }
+
+    private static ProcessStartInfo StartInfo(string program)
+    {
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        info.Environment.Remove("CI"); // the CLI's behaviour must not depend on it
+        return info;
+    }
+
+    private static Process StartDll(string dll, string[] arguments, long? limitKib = null, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        ProcessStartInfo info = StartInfo(limitKib is null ? "dotnet" : "bash");
+        if (limitKib is not null)
+        {
+            info.ArgumentList.Add("-c");
+            info.ArgumentList.Add($"ulimit -v {limitKib} && exec dotnet \"$@\"");
+            info.ArgumentList.Add("bamflow");
+        }
+
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         info.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
         }
 
-        info.Environment.Remove("CI"); // the CLI's behaviour must not depend on it
         return Process.Start(info)!;
     }
 
@@ -52,7 +97,7 @@ public static class BamflowCli
     /// <summary>Runs bamflow to completion (60 s at most), feeding <paramref name="stdin"/>.</summary>
     public static Result Run(byte[]? stdin, params string[] arguments) => Run(Start(arguments), stdin);
 
-    private static Result Run(Process started, byte[]? stdin)
+    private static Result Run(Process started, byte[]? stdin, int timeoutSeconds = 60)
     {
         using Process process = started;
         Task<string> stderr = process.StandardError.ReadToEndAsync();
@@ -72,10 +117,10 @@ public static class BamflowCli
             // bamflow stopped reading (e.g. it failed early): its exit code tells.
         }
 
-        if (!process.WaitForExit(60_000))
+        if (!process.WaitForExit(timeoutSeconds * 1000))
         {
             process.Kill(entireProcessTree: true);
-            Assert.Fail($"{process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)} did not finish within 60 s");
+            Assert.Fail($"{process.StartInfo.FileName} {string.Join(' ', process.StartInfo.ArgumentList)} did not finish within {timeoutSeconds} s");
         }
 
         copy.Wait();
