@@ -24,16 +24,20 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
-    private static Process StartDll(string dll, string[] arguments)
+    /// <summary>Runs any program (bamflow under a wrapper such as /usr/bin/time) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
+    public static Result RunProgram(string program, params string[] arguments) => Run(StartProgram(program, arguments), null);
+
+    private static Process StartDll(string dll, string[] arguments) => StartProgram("dotnet", [dll, .. arguments]);
+
+    private static Process StartProgram(string program, string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet")
+        var info = new ProcessStartInfo(program)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(dll);
         foreach (string argument in arguments)
         {
             info.ArgumentList.Add(argument);
