@@ -86,7 +86,7 @@ public sealed partial class BamReader : IDisposable
         int length = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         stream.Position = 0;
         InputFormat format = InputFormatSniffer.Detect(head.AsSpan(0, length));
-        if (format is not InputFormat.Bgzf)
+        if (format is not (InputFormat.Bgzf or InputFormat.Empty)) // an empty input: the header reader says so, as for a pipe
         {
             throw UnsupportedInputException.For(format, fileName, format is InputFormat.Gzip ? InputFormatSniffer.DetectInsideGzip(head.AsSpan(0, length)) : InputFormat.Unknown);
         }

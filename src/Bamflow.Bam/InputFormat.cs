@@ -56,7 +56,7 @@ public static class InputFormatSniffer
             return InputFormat.UncompressedBam;
         }
 
-        if (head.Length >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+        if (head[0] == 0x1f && (head.Length == 1 || head[1] == 0x8b))
         {
             return IsBgzf(head) ? InputFormat.Bgzf : InputFormat.Gzip;
         }
@@ -80,16 +80,29 @@ public static class InputFormatSniffer
         }
     }
 
-    /// <summary>A gzip member with FEXTRA and a BC subfield (SAMv1 §4.1).</summary>
+    /// <summary>
+    /// A gzip member with FEXTRA and a BC subfield (SAMv1 §4.1), or the start of one cut short (the BGZF reader then
+    /// names the truncation and where it is).
+    /// </summary>
     private static bool IsBgzf(ReadOnlySpan<byte> head)
     {
-        if (head.Length < FixedHeaderLength || head[2] != 8 || (head[3] & 4) == 0)
+        if ((head.Length > 2 && head[2] != 8) || (head.Length > 3 && (head[3] & 4) == 0))
         {
             return false;
         }
 
+        if (head.Length < FixedHeaderLength)
+        {
+            return true;
+        }
+
         int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(head[10..]);
-        ReadOnlySpan<byte> extra = head[FixedHeaderLength..Math.Min(head.Length, FixedHeaderLength + extraLength)];
+        if (head.Length < FixedHeaderLength + extraLength)
+        {
+            return true;
+        }
+
+        ReadOnlySpan<byte> extra = head.Slice(FixedHeaderLength, extraLength);
         while (extra.Length >= 4)
         {
             int length = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);

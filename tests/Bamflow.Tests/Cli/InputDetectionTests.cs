@@ -67,7 +67,7 @@ public sealed class InputDetectionTests : IDisposable
         string empty = Path.Combine(_dir, "empty.bam");
         File.WriteAllBytes(empty, []);
 
-        AssertNamed(empty, $"{empty} is empty", "");
+        AssertNamed(empty, $"{empty}: file is empty", "");
         AssertNamed(_dir, $"{_dir} is a directory", "");
         var stats = BamflowCli.Run("stats", _dir);
         Assert.Equal(1, stats.ExitCode);
