@@ -74,7 +74,7 @@ public sealed partial class BamReader : IDisposable
         }
 
         Stream stream = path == "-"
-            ? Console.OpenStandardInput()
+            ? SniffedStandardInput()
             : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         return new BamReader(stream, path, logger, inflater);
     }
@@ -85,10 +85,37 @@ public sealed partial class BamReader : IDisposable
         byte[] head = new byte[InputFormatSniffer.HeadLength];
         int length = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         stream.Position = 0;
-        InputFormat format = InputFormatSniffer.Detect(head.AsSpan(0, length));
-        if (format is not (InputFormat.Bgzf or InputFormat.Empty)) // an empty input: the header reader says so, as for a pipe
+        CheckFormat(head.AsSpan(0, length), fileName);
+    }
+
+    private static void CheckFormat(ReadOnlySpan<byte> head, string? fileName)
+    {
+        InputFormat format = InputFormatSniffer.Detect(head);
+        if (format is not (InputFormat.Bgzf or InputFormat.Empty)) // an empty input: the header reader says so
         {
-            throw UnsupportedInputException.For(format, fileName, format is InputFormat.Gzip ? InputFormatSniffer.DetectInsideGzip(head.AsSpan(0, length)) : InputFormat.Unknown);
+            throw UnsupportedInputException.For(format, fileName, format is InputFormat.Gzip ? InputFormatSniffer.DetectInsideGzip(head) : InputFormat.Unknown);
+        }
+    }
+
+    /// <summary>
+    /// Standard input, its format checked from the bytes of its first reads (at least a BGZF header's worth, or up to
+    /// its end), which are then read again in front of the rest.
+    /// </summary>
+    private static Stream SniffedStandardInput()
+    {
+        const int BgzfHeaderLength = 18; // SAMv1 §4.1: the fixed gzip header and the BC subfield
+        Stream stdin = Console.OpenStandardInput();
+        try
+        {
+            byte[] head = new byte[InputFormatSniffer.HeadLength];
+            int length = stdin.ReadAtLeast(head, BgzfHeaderLength, throwOnEndOfStream: false);
+            CheckFormat(head.AsSpan(0, length), "-");
+            return new PrefixedStream(head, length, stdin);
+        }
+        catch
+        {
+            stdin.Dispose();
+            throw;
         }
     }
 

@@ -165,7 +165,7 @@ public sealed class UnsupportedInputException : BamFormatException
     }
 
     /// <summary>"x.cram is a CRAM file: …": the name, then what it is and what to do.</summary>
-    public override string Message => $"{FileName ?? "the input"} {_what}";
+    public override string Message => $"{FileName switch { null => "the input", "-" => "standard input", _ => FileName }} {_what}";
 
     /// <summary>What the input is.</summary>
     public InputFormat Format { get; }
@@ -176,8 +176,8 @@ public sealed class UnsupportedInputException : BamFormatException
     /// </summary>
     public static UnsupportedInputException For(InputFormat format, string? fileName, InputFormat inside = InputFormat.Unknown)
     {
-        string name = fileName ?? "input";
-        string bam = Path.ChangeExtension(Path.GetFileName(name), ".bam");
+        string name = fileName ?? "IN";
+        string bam = fileName is null or "-" ? "OUT.bam" : Path.ChangeExtension(Path.GetFileName(name), ".bam");
         string message = format switch
         {
             InputFormat.Empty => "is empty (0 bytes): not a BAM file",

@@ -32,6 +32,34 @@ public sealed class InputDetectionTests : IDisposable
         AssertNamed(path, $"{path} is SAM text", "samtools view -b");
     }
 
+    [Theory]
+    [InlineData("cram/hts-specs__0302_unmapped.cram", "standard input is a CRAM file")]
+    [InlineData("sam/hts-specs__seq.pass2.sam", "standard input is SAM text")]
+    public void Convert_NotBamOnStdin_SaysWhatItIs(string file, string expected)
+    {
+        byte[] input = File.ReadAllBytes(Path.Combine(SharedData.Require(), "data", file));
+
+        var result = BamflowCli.Run(input, "convert", "-", "-o", Path.Combine(_dir, "out.arrow"));
+
+        Assert.True(result.ExitCode == 1, result.Stderr);
+        Assert.Contains(expected, result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("-o OUT.bam -", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("gzip magic", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Convert_BamOnStdinInSmallReads_IsReadWhole()
+    {
+        // The bytes read to tell the format are read again: what samtools reads from the same file.
+        string input = Conversion.Fixture("sample.bam");
+        string output = Path.Combine(_dir, "out.arrow");
+
+        var result = BamflowCli.Run(File.ReadAllBytes(input), "convert", "-", "-o", output, "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(input), ArrowSam.Lines(ArrowSam.ReadAll(File.ReadAllBytes(output), stream: false)).ToList(), "stdin");
+    }
+
     [Fact]
     public void Convert_SamCompressedWithBgzipOrGzip_SaysWhich()
     {
