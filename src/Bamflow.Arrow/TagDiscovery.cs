@@ -37,6 +37,13 @@ public sealed class TagDiscovery
     /// <summary>The tag columns in order of first appearance.</summary>
     public IReadOnlyList<TagColumn> Columns => _order.Select(key => _columns[key]).ToList();
 
+    /// <summary>Whether the scanned records had <paramref name="tag"/> (two characters).</summary>
+    public bool Saw(string tag)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        return tag.Length == 2 && _columns.ContainsKey((ushort)(tag[0] | (tag[1] << 8)));
+    }
+
     /// <summary>
     /// The columns for an explicit tag list: each tag typed as discovered, or <see cref="TagKind.Mixed"/> (SAM text,
     /// which holds any type) when the scanned records never had it. A tag listed twice gets one column.

@@ -23,6 +23,11 @@ public sealed partial class BamReader
 
         if (got < 4 || !four.SequenceEqual(Magic))
         {
+            if (start.CompressedOffset == 0 && InputFormatSniffer.Detect(four[..got]) is InputFormat.Sam)
+            {
+                throw UnsupportedInputException.For(InputFormat.Bgzf, _bgzf.FileName, InputFormat.Sam);
+            }
+
             throw HeaderError("magic", start, $"not a BAM file: the data does not start with BAM\\1 (found {Convert.ToHexString(four[..got])})");
         }
 

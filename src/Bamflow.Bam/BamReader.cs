@@ -29,6 +29,25 @@ public sealed partial class BamReader : IDisposable
     /// <exception cref="BamFormatException">The input is not a BAM file, or its header is malformed.</exception>
     public BamReader(Stream stream, string? fileName = null, ILogger? logger = null, IBgzfInflater? inflater = null, bool leaveOpen = false)
     {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (stream.CanSeek && stream.Position == 0)
+        {
+            // A file: name its format if it is not BGZF (CRAM, SAM, plain gzip, …), then read it from the start again.
+            try
+            {
+                CheckFormat(stream, fileName);
+            }
+            catch
+            {
+                if (!leaveOpen)
+                {
+                    stream.Dispose();
+                }
+
+                throw;
+            }
+        }
+
         _bgzf = new BgzfReader(stream, fileName, inflater, leaveOpen);
         _logger = logger ?? NullLogger.Instance;
         try
@@ -45,13 +64,59 @@ public sealed partial class BamReader : IDisposable
     }
 
     /// <summary>Opens the BAM file at <paramref name="path"/> ("-" reads standard input).</summary>
+    /// <exception cref="UnsupportedInputException">The path is a directory, or the file is not BAM (its format is named).</exception>
     public static BamReader Open(string path, ILogger? logger = null, IBgzfInflater? inflater = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (path != "-" && Directory.Exists(path))
+        {
+            throw UnsupportedInputException.For(InputFormat.Directory, path);
+        }
+
         Stream stream = path == "-"
-            ? Console.OpenStandardInput()
+            ? SniffedStandardInput()
             : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
         return new BamReader(stream, path, logger, inflater);
+    }
+
+    /// <summary>Throws <see cref="UnsupportedInputException"/> when the stream's first bytes are not BGZF; leaves it at its start.</summary>
+    private static void CheckFormat(Stream stream, string? fileName)
+    {
+        byte[] head = new byte[InputFormatSniffer.HeadLength];
+        int length = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        stream.Position = 0;
+        CheckFormat(head.AsSpan(0, length), fileName);
+    }
+
+    private static void CheckFormat(ReadOnlySpan<byte> head, string? fileName)
+    {
+        InputFormat format = InputFormatSniffer.Detect(head);
+        if (format is not (InputFormat.Bgzf or InputFormat.Empty)) // an empty input: the header reader says so
+        {
+            throw UnsupportedInputException.For(format, fileName, format is InputFormat.Gzip ? InputFormatSniffer.DetectInsideGzip(head) : InputFormat.Unknown);
+        }
+    }
+
+    /// <summary>
+    /// Standard input, its format checked from the bytes of its first reads (at least a BGZF header's worth, or up to
+    /// its end), which are then read again in front of the rest.
+    /// </summary>
+    private static Stream SniffedStandardInput()
+    {
+        const int BgzfHeaderLength = 18; // SAMv1 §4.1: the fixed gzip header and the BC subfield
+        Stream stdin = Console.OpenStandardInput();
+        try
+        {
+            byte[] head = new byte[InputFormatSniffer.HeadLength];
+            int length = stdin.ReadAtLeast(head, BgzfHeaderLength, throwOnEndOfStream: false);
+            CheckFormat(head.AsSpan(0, length), "-");
+            return new PrefixedStream(head, length, stdin);
+        }
+        catch
+        {
+            stdin.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The decoded header.</summary>

@@ -55,6 +55,27 @@ internal static class Commands
         HelpName = "strict|lenient",
     };
 
+    /// <summary>-@/--threads: the cores a command uses, counting every one (samtools' -@ counts threads besides its main one).</summary>
+    public static Option<int> Threads(string work) => new("--threads", "-@")
+    {
+        Description = $"Cores to use, every one counted: {work}. Unlike samtools, whose -@ N adds N threads to its main one, "
+            + "-@ N here is N cores in all (samtools -@ 3 is about bamflow -@ 4); -@ 0 and -@ 1 both use one core. Default: every core.",
+        DefaultValueFactory = _ => Environment.ProcessorCount,
+        HelpName = "N",
+    };
+
+    /// <summary>The cores <see cref="Threads"/> asks for: 0 (samtools' "no extra threads") is one.</summary>
+    public static int ThreadCount(ParseResult parse, Option<int> threads)
+    {
+        int count = parse.GetValue(threads);
+        return count switch
+        {
+            < 0 => throw new UsageException($"-@/--threads: the number of cores must be 0 or more (got {count})"),
+            0 => 1,
+            _ => count,
+        };
+    }
+
     /// <summary>Builds conversion options from the shared options; throws <see cref="ArgumentException"/> on bad values.</summary>
     public static ConversionOptions BuildConversionOptions(ParseResult parse, Option<string> tags, Option<int> tagScan, Option<bool> noSeq, Option<bool> noQual, int batchSize = ConversionOptions.DefaultBatchSize)
     {

@@ -27,19 +27,19 @@ internal static partial class ConvertCommand
             HelpName = "arrow|arrow-stream|parquet",
         };
         format.AcceptOnlyFromAmong("arrow", "arrow-stream", "parquet");
-        var threads = new Option<int>("--threads", "-@")
-        {
-            Description = "Cores to use: inflate, chunking, conversion and writing share N worker threads. Default: every core.",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-            HelpName = "N",
-        };
+        var threads = Commands.Threads("inflate, chunking, conversion and writing share N worker threads");
         var batchSize = new Option<int>("--batch-size")
         {
             Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 22,000 short reads). Parquet row groups are sized separately (--row-group-size).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };
-        var limit = new Option<long?>("--limit") { Description = "Convert only the first N records.", HelpName = "N" };
+        var limit = new Option<long?>("--limit")
+        {
+            Description = "Write only the first N records that pass the filters (as 'samtools view FILTERS | head -n N'); reading stops there. "
+                + "The tag scan still looks at its --tag-scan records, so the schema is the full run's.",
+            HelpName = "N",
+        };
         var tags = Commands.Tags();
         var tagScan = Commands.TagScan();
         var noSeq = Commands.NoSeq();
@@ -65,6 +65,7 @@ internal static partial class ConvertCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
         var verbose = new Option<bool>("--verbose") { Description = "Debug logging." };
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
+        var force = new Option<bool>("--force") { Description = "With '-o -': write to standard output even when it is a terminal (refused otherwise: it is binary data)." };
         var stats = new Option<bool>("--stats") { Description = "After the summary, print each stage's items, busy time and utilisation, the reader's wait on backpressure and peak memory." };
 
         var command = new Command("convert", "Convert a BAM file to Apache Arrow IPC or Parquet.")
@@ -72,6 +73,7 @@ internal static partial class ConvertCommand
             input, output, format, threads, batchSize, limit, tags, tagScan, noSeq, noQual, compression, rowGroupSize, parquetPlain, sequential, inflater, quiet, verbose, summaryJson,
         };
         command.Add(stats);
+        command.Add(force);
         var validation = Commands.Validation();
         validation.AcceptOnlyFromAmong("strict", "lenient");
         command.Add(validation);
@@ -114,7 +116,7 @@ internal static partial class ConvertCommand
             {
                 var options = new PipelineOptions
                 {
-                    Threads = parse.GetValue(threads),
+                    Threads = Commands.ThreadCount(parse, threads),
                     Limit = parse.GetValue(limit),
                     Sequential = parse.GetValue(sequential),
                     Inflater = parse.GetValue(inflater),
@@ -126,6 +128,13 @@ internal static partial class ConvertCommand
             string inputPath = parse.GetValue(input)!;
             string? formatName = parse.GetValue(format);
             string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
+            if (outputPath == "-" && !Console.IsOutputRedirected && !parse.GetValue(force))
+            {
+                // As gzip and zstd do: binary data on a terminal is garbage on the screen and can upset the terminal.
+                throw new UsageException("refusing to write binary Arrow/Parquet data to a terminal (-o -): write to a file (-o FILE), "
+                    + "pipe it (bamflow convert IN.bam -o - | …), or add --force");
+            }
+
             OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
             SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), parse.GetValue(parquetPlain));
             bool isQuiet = parse.GetValue(quiet);
@@ -157,7 +166,7 @@ internal static partial class ConvertCommand
             if (!isQuiet)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bamflow: {summary.Records:N0} records{Dropped(summary)}, {summary.Batches:N0} batches, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : $"{summary.Threads} threads")}, {inflaterInstance.Name})"));
+                    $"bamflow: {Count(summary.Records, "record")}{Dropped(summary)}, {Count(summary.Batches, "batch")}, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : Count(summary.Threads, "thread"))}, {inflaterInstance.Name})"));
             }
 
             if (parse.GetValue(stats))
@@ -196,6 +205,10 @@ internal static partial class ConvertCommand
                 $"the virtual memory limit (ulimit -v) of {AddressSpace.Mebibytes(limit)} leaves {AddressSpace.Mebibytes(free)} after start-up, and this conversion needs about {AddressSpace.Mebibytes(need)} more; raise the limit, or use fewer --threads");
         }
     }
+
+    /// <summary>"1 record", "2,023 records", "1 batch", "3 batches".</summary>
+    internal static string Count(long count, string noun) =>
+        string.Create(CultureInfo.InvariantCulture, $"{count:N0} {noun}{(count == 1 ? "" : noun.EndsWith("ch", StringComparison.Ordinal) ? "es" : "s")}");
 
     /// <summary>" (of N read: S invalid skipped, F filtered out)", or nothing when every record read was written.</summary>
     private static string Dropped(ConversionSummary summary)
@@ -350,6 +363,6 @@ internal static partial class ConvertCommand
         File.WriteAllBytes(path, stream.ToArray());
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Threads} threads requested on a machine with {Cores} cores: threads beyond the core count add no speed")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Threads:N0} threads requested on a machine with {Cores:N0} cores: threads beyond the core count add no speed")]
     private static partial void LogThreadNotice(ILogger logger, int threads, int cores);
 }

@@ -69,7 +69,13 @@ internal sealed class FilterOptions
 
         if (parse.GetResult(_minMapq) is not null)
         {
-            engine.Where(RecordFilters.MinimumMappingQuality(parse.GetValue(_minMapq)), "-q");
+            int minimum = parse.GetValue(_minMapq);
+            if (minimum is < 0 or > 255)
+            {
+                throw new UsageException($"-q: MAPQ must be an integer 0–255 (got {minimum})");
+            }
+
+            engine.Where(RecordFilters.MinimumMappingQuality(minimum), "-q");
         }
 
         if (parse.GetValue(_readGroups) is { Length: > 0 } readGroups)

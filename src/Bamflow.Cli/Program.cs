@@ -27,11 +27,12 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context 
 
 RootCommand root = Commands.Build();
 ParseResult parse = root.Parse(args);
-if (parse.Errors.Count > 0)
+List<string> usageErrors = UsageErrors.Describe(parse);
+if (usageErrors.Count > 0)
 {
-    foreach (var error in parse.Errors)
+    foreach (string error in usageErrors)
     {
-        Console.Error.WriteLine($"bamflow: {error.Message}");
+        Console.Error.WriteLine($"bamflow: {error}");
     }
 
     Console.Error.WriteLine("Try 'bamflow --help' for more information.");

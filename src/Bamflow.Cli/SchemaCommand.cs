@@ -28,7 +28,7 @@ internal static class SchemaCommand
             var options = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual));
             using var logging = CliLogging.Create(quiet: false);
             using BamReader reader = BamReader.Open(parse.GetValue(input)!, logging.Logger);
-            using SchemaPlan plan = new BamArrowPipeline(options).PlanAsync(reader).GetAwaiter().GetResult();
+            using SchemaPlan plan = new BamArrowPipeline(options, null, logging.Logger).PlanAsync(reader).GetAwaiter().GetResult();
             Console.Out.Write(Describe(plan.Schema.Schema, parse.GetValue(metadata)));
             return ExitCodes.Success;
         }));

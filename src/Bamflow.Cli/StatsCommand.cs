@@ -23,23 +23,14 @@ internal static class StatsCommand
         {
             Description = "After flagstat's counts, add the MAPQ histogram (MAPQ lines), read lengths (RL lines) and records per reference, mapped and unmapped, as samtools idxstats counts them (REF lines).",
         };
-        var threads = new Option<int>("--threads", "-@")
-        {
-            Description = "Cores to use (inflating and counting run in parallel). Default: every core.",
-            DefaultValueFactory = _ => Environment.ProcessorCount,
-            HelpName = "N",
-        };
+        var threads = Commands.Threads("inflating and counting run in parallel on N worker threads");
         var command = new Command("stats", "Print samtools flagstat's counts for a BAM file, byte for byte as samtools flagstat prints them; --extended adds MAPQ, read-length and per-reference counts.")
         {
             input, json, extended, threads,
         };
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
-            int threadCount = parse.GetValue(threads);
-            if (threadCount < 1)
-            {
-                throw new UsageException($"threads must be at least 1 (got {threadCount})");
-            }
+            int threadCount = Commands.ThreadCount(parse, threads);
 
             string inputPath = parse.GetValue(input)!;
             bool asJson = parse.GetValue(json);

@@ -59,7 +59,7 @@ public sealed partial class BamArrowPipeline
     public BamArrowPipeline Where(RecordPredicate keep, string name = "filter")
     {
         ArgumentNullException.ThrowIfNull(keep);
-        _stages.Add(new RecordStage(name, chunk => chunk.Retain(keep), null));
+        _stages.Add(new RecordStage(name, chunk => chunk.Retain(keep), null, Drops: true));
         return this;
     }
 
@@ -80,7 +80,7 @@ public sealed partial class BamArrowPipeline
             {
                 statistics.Add(partial);
             }
-        }, null));
+        }, null, Drops: false));
         return this;
     }
 
@@ -94,7 +94,7 @@ public sealed partial class BamArrowPipeline
     public BamArrowPipeline Then(Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>> createBlock, string name = "custom")
     {
         ArgumentNullException.ThrowIfNull(createBlock);
-        _stages.Add(new RecordStage(name, null, createBlock));
+        _stages.Add(new RecordStage(name, null, createBlock, Drops: true));
         return this;
     }
 
@@ -116,8 +116,8 @@ public sealed partial class BamArrowPipeline
             ? TaskScheduler.Default
             : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
-            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient))
-            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, _pipeline.Limit, lenient, ChunksOut, faults);
+            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient))
+            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient, ChunksOut, faults);
         var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {
@@ -150,6 +150,13 @@ public sealed partial class BamArrowPipeline
 
             faults.ThrowIfFaulted();
             plan.Schema = BamArrowSchema.Create(reader.Header, _conversion, discovery, reader.FileName);
+            if (_conversion.TagMode == TagMode.Explicit)
+            {
+                foreach (string tag in _conversion.Tags.Where(tag => !discovery.Saw(tag)))
+                {
+                    LogTagNotSeen(_logger, tag, discovery.RecordsScanned);
+                }
+            }
             return plan;
         }
         catch (Exception e) when (faults.Exception is not null && e is OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -224,9 +231,10 @@ public sealed partial class BamArrowPipeline
             await sink.StartAsync(plan.Schema.Schema, cancellationToken).ConfigureAwait(false);
         }
 
+        RecordLimit? limit = _pipeline.Limit is { } n ? new RecordLimit(n) : null;
         (long records, long batches) = _pipeline.Sequential
-            ? await RunSequentialAsync(plan, sink, pool, progress, tally).ConfigureAwait(false)
-            : await RunParallelAsync(plan, sink, pool, progress, tally).ConfigureAwait(false);
+            ? await RunSequentialAsync(plan, sink, pool, progress, tally, limit).ConfigureAwait(false)
+            : await RunParallelAsync(plan, sink, pool, progress, tally, limit).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (sink is not null)
         {
@@ -245,7 +253,8 @@ public sealed partial class BamArrowPipeline
             records, batches, elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
             _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
         {
-            RecordsRead = plan.Source.RecordsRead,
+            // With the limit reached, the records read ahead of it were not looked at: they are not "read".
+            RecordsRead = limit is { Reached: true } ? limit.RecordsThrough : plan.Source.RecordsRead,
             RecordsSkipped = tally.Skipped,
             Stages = [.. plan.Source.Clocks.Concat(tally.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [tally.Convert, tally.Write]).Select(c => c.Snapshot(elapsed))],
             PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
@@ -260,19 +269,29 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
-    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally)
+    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally, RecordLimit? limit)
     {
+        int limitAfter = LimitAfterStage;
         var builder = new RecordBatchBuilder(plan.Schema, pool);
         long records = 0, batches = 0;
         CancellationToken token = plan.Stop.Token;
         try
         {
-            while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
+            while (limit is not { Reached: true } && await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
             {
                 progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
+                if (limitAfter < 0)
+                {
+                    limit?.Apply(chunk);
+                }
+
                 for (int i = 0; i < _stages.Count; i++)
                 {
                     tally.Stages[i]!.Time(() => _stages[i].Process!(chunk));
+                    if (i == limitAfter)
+                    {
+                        limit?.Apply(chunk);
+                    }
                 }
 
                 if (sink is null || chunk.KeptCount == 0)
@@ -312,7 +331,7 @@ public sealed partial class BamArrowPipeline
         return (records, batches);
     }
 
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally)
+    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally, RecordLimit? limit)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
@@ -336,21 +355,66 @@ public sealed partial class BamArrowPipeline
             TaskScheduler = plan.Scheduler,
         };
 
-        // The record stages, in order: each a parallel ordered block (or the user's own).
+        // The record stages, in order: each a parallel ordered block (or the user's own); the limit (one worker, so it
+        // counts in file order) after the last stage that may drop records. Once it is reached, the stages before it
+        // have nothing left to do (it drops every later record) and the source stops reading.
+        var source = (ParallelRecordSource)plan.Source;
+        int limitAfter = LimitAfterStage;
         var blocks = new List<IDataflowBlock>();
         ITargetBlock<RecordChunk>? head = null;
         ISourceBlock<RecordChunk>? tail = null;
-        for (int i = 0; i < _stages.Count; i++)
+        void Append(IPropagatorBlock<RecordChunk, RecordChunk> block)
         {
-            RecordStage stage = _stages[i];
-            StageClock? clock = tally.Stages[i];
-            IPropagatorBlock<RecordChunk, RecordChunk> block = stage.CreateBlock is { } create
-                ? create(Parallel())
-                : new TransformBlock<RecordChunk, RecordChunk>(chunk => faults.Guard(() => { clock!.Time(() => stage.Process!(chunk)); return chunk; }), Parallel());
             tail?.LinkTo(block, new DataflowLinkOptions { PropagateCompletion = true });
             head ??= block;
             tail = block;
             blocks.Add(block);
+        }
+
+        for (int i = -1; i < _stages.Count; i++)
+        {
+            if (i >= 0)
+            {
+                RecordStage stage = _stages[i];
+                StageClock? clock = tally.Stages[i];
+                bool beforeLimit = i <= limitAfter;
+                Append(stage.CreateBlock is { } create
+                    ? create(Parallel())
+                    : new TransformBlock<RecordChunk, RecordChunk>(
+                        chunk => faults.Guard(() =>
+                        {
+                            if (!(beforeLimit && limit is { Reached: true }))
+                            {
+                                clock!.Time(() => stage.Process!(chunk));
+                            }
+
+                            return chunk;
+                        }),
+                        Parallel()));
+            }
+
+            if (i == limitAfter && limit is not null)
+            {
+                Append(new TransformBlock<RecordChunk, RecordChunk>(
+                    chunk => faults.Guard(() =>
+                    {
+                        if (limit.Apply(chunk))
+                        {
+                            source.StopReading();
+                        }
+
+                        return chunk;
+                    }),
+                    new ExecutionDataflowBlockOptions
+                    {
+                        MaxDegreeOfParallelism = 1,
+                        EnsureOrdered = true,
+                        BoundedCapacity = _pipeline.EffectiveCapacity,
+                        SingleProducerConstrained = true,
+                        CancellationToken = token,
+                        TaskScheduler = plan.Scheduler,
+                    }));
+            }
         }
 
         // The end of the graph: conversion and the sink, or (no sink) a counter that frees the chunks.
@@ -459,7 +523,7 @@ public sealed partial class BamArrowPipeline
         }
 
         // Blocks of the user's among the record stages may hold chunks: then the source must not wait for them.
-        ((ParallelRecordSource)plan.Source).LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
+        source.LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
 
         // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
         // input (a bad block, a cut record) comes after the chunks before it: it is reported only once they have all
@@ -472,6 +536,12 @@ public sealed partial class BamArrowPipeline
                 {
                     while (await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
                     {
+                        if (limit is { Reached: true })
+                        {
+                            chunk.Release(); // read ahead of the limit before the source stopped
+                            continue;
+                        }
+
                         if (!await head.SendAsync(chunk, token).ConfigureAwait(false))
                         {
                             chunk.Release();
@@ -501,7 +571,7 @@ public sealed partial class BamArrowPipeline
 
         faults.ThrowIfFaulted();
         token.ThrowIfCancellationRequested();
-        if (inputError is not null)
+        if (inputError is not null && limit is not { Reached: true }) // an error after the limit's records is not the run's
         {
             faults.Record(inputError); // stops what is left (nothing should be) and keeps the original stack
             faults.ThrowIfFaulted();
@@ -524,9 +594,26 @@ public sealed partial class BamArrowPipeline
         }
     }
 
-    /// <summary>The process's peak resident memory so far (VmHWM on Linux), or 0 where unknown.</summary>
+    /// <summary>The process's peak resident memory so far: VmHWM of /proc/self/status on Linux, else the peak working set; 0 where unknown.</summary>
     private static long PeakProcessMemory()
     {
+        try
+        {
+            foreach (string line in File.ReadLines("/proc/self/status"))
+            {
+                // "VmHWM:     43512 kB"
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal)
+                    && long.TryParse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kilobytes))
+                {
+                    return kilobytes * 1024;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // not Linux
+        }
+
         try
         {
             using var process = Process.GetCurrentProcess();
@@ -612,7 +699,13 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>A record stage: a function the engine wraps in a parallel block, or a block of the user's.</summary>
-    private sealed record RecordStage(string Name, Action<RecordChunk>? Process, Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>>? CreateBlock);
+    private sealed record RecordStage(string Name, Action<RecordChunk>? Process, Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>>? CreateBlock, bool Drops);
+
+    /// <summary>
+    /// Where <see cref="PipelineOptions.Limit"/> counts: after the last record stage that may drop records (a filter or
+    /// a block of the user's), so the limit is on records that pass them; -1 (before every stage) when none may.
+    /// </summary>
+    private int LimitAfterStage => _stages.FindLastIndex(stage => stage.Drops);
 
     private static void Release(RecordBatch batch, IRecordBatchSink sink, ColumnBufferPool pool)
     {
@@ -624,14 +717,17 @@ public sealed partial class BamArrowPipeline
         batch.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Converted {Records} records into {Batches} batches in {Seconds:F2} s")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Converted {Records:N0} records in {Seconds:F2} s (record batches: {Batches:N0})")]
     private static partial void LogFinished(ILogger logger, long records, long batches, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "skipped an invalid record (lenient validation): {Reason}")]
     private static partial void LogSkipped(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "skipped {More} more invalid records (lenient validation), {Total} in all")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "skipped {More:N0} more invalid records (lenient validation), {Total:N0} in all")]
     private static partial void LogMoreSkipped(ILogger logger, long more, long total);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "tag {Tag} was asked for but is in none of the {Records:N0} records of the tag scan: its column gets type 'mixed' (the values as SAM text); check the tag's name, or scan more records")]
+    private static partial void LogTagNotSeen(ILogger logger, string tag, long records);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{File}: EOF marker is absent. The input is probably truncated")]
     private static partial void LogMissingEof(ILogger logger, string file);

@@ -171,6 +171,16 @@ internal sealed class ParallelRecordSource : IChunkSource
         SignalSegmentFreed(); // the reader may be waiting under an older limit
     }
 
+    /// <summary>
+    /// Stops reading as the record limit does (the run's <see cref="RecordLimit"/> has its records): no further segment is
+    /// read or walked, the chunks cut already still come out, and the end of the input is not checked.
+    /// </summary>
+    public void StopReading()
+    {
+        _limitReached = true;
+        SignalSegmentFreed(); // the reader may be waiting for room
+    }
+
     private int SegmentLimit(int chunkLimit) => chunkLimit >= int.MaxValue - _threads ? int.MaxValue : chunkLimit + _threads;
 
     private void FreeSegmentSlot()

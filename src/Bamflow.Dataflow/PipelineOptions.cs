@@ -40,7 +40,12 @@ public sealed record PipelineOptions
     /// <summary>The inflate backend for the parallel inflate stage.</summary>
     public Bamflow.Bgzf.BgzfInflaterKind Inflater { get; init; } = Bamflow.Bgzf.BgzfInflaterKind.Auto;
 
-    /// <summary>Convert only the first this-many records.</summary>
+    /// <summary>
+    /// Convert only the first this-many records that pass the record stages that may drop records (the filters added
+    /// with <c>Where</c>, the blocks added with <c>Then</c>): counted after the last of them, in file order, whatever
+    /// the thread count; reading stops once they are found. The tag scan does not depend on it, so a run with a limit
+    /// has the schema of the full run.
+    /// </summary>
     public long? Limit { get; init; }
 
     /// <summary>What an invalid record does to the run (default <see cref="ValidationMode.Strict"/>).</summary>

@@ -205,6 +205,43 @@ public sealed class RecordChunk
         }
     }
 
+    /// <summary>
+    /// Keeps the first <paramref name="count"/> records not dropped yet and drops the others (<see cref="PipelineOptions.Limit"/>).
+    /// Under lenient validation the records it keeps are validated first, as the conversion will (values included), so
+    /// an invalid one does not count.
+    /// </summary>
+    /// <returns>How many it kept, and the index after the last one kept.</returns>
+    internal (int Kept, int End) KeepFirst(long count)
+    {
+        if (!Lenient && KeptCount < count)
+        {
+            return (KeptCount, Count);
+        }
+
+        ReadOnlySpan<byte> data = Data;
+        int offset = 0, kept = 0, end = 0;
+        for (int i = 0; i < Count; i++)
+        {
+            int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
+            if (!IsDropped(i))
+            {
+                if (kept == count)
+                {
+                    Drop(i);
+                }
+                else if (!Lenient || TryValidate(data.Slice(offset + 4, size), i, checkValues: true, out _))
+                {
+                    kept++;
+                    end = i + 1;
+                }
+            }
+
+            offset += 4 + size;
+        }
+
+        return (kept, end);
+    }
+
     /// <summary>Validates each record not dropped and visits it as a <see cref="BamRecord"/> view.</summary>
     /// <exception cref="BamRecordFormatException">A record is malformed; names its index and virtual position.</exception>
     public void ForEach<TState>(TState state, RecordAction<TState> action) => ForEach(state, action, checkValues: false);

@@ -38,7 +38,7 @@ public sealed class ConvertCommandTests : IDisposable
     [Theory]
     [InlineData("convert", "--no-such-option", "x.bam")]
     [InlineData("convert")]
-    [InlineData("convert", "x.bam", "--threads", "0")]
+    [InlineData("convert", "x.bam", "--threads", "-1")]
     [InlineData("convert", "x.bam", "--batch-size", "0")]
     [InlineData("convert", "x.bam", "--tags", "NM,toolong")]
     [InlineData("convert", "x.bam", "--compression", "gzip")]

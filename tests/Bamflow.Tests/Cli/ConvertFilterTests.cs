@@ -51,7 +51,7 @@ public sealed class ConvertFilterTests : IDisposable
         var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", "/dev/null", "--stats", "-F", "4");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
-        foreach (string stage in (string[])["read ", "read: waiting (backpressure)", "inflate", "chunk", "-F", "convert", "write", "peak memory", "batches at once"])
+        foreach (string stage in (string[])["read ", "read: waiting (backpressure)", "inflate", "chunk", "-F", "convert", "write", "peak memory", " at once"])
         {
             Assert.Contains(stage, result.Stderr, StringComparison.Ordinal);
         }

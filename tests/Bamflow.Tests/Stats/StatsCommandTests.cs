@@ -128,7 +128,7 @@ public sealed class StatsCommandTests : IDisposable
 
     [Theory]
     [InlineData("stats")]
-    [InlineData("stats", "x.bam", "--threads", "0")]
+    [InlineData("stats", "x.bam", "--threads", "-1")]
     [InlineData("stats", "x.bam", "--no-such-option")]
     [InlineData("stats", "a.bam", "b.bam")]
     public void BadUsage_ExitsTwo(params string[] arguments)

@@ -51,6 +51,10 @@ public static class BamflowCli
         return Run(Process.Start(info)!, null, timeoutSeconds);
     }
 
+    /// <summary>Runs any program (bamflow under a wrapper such as /usr/bin/time) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
+    public static Result RunProgram(string program, params string[] arguments) =>
+        RunProgram(program, Environment.CurrentDirectory, 60, arguments);
+
     private static ProcessStartInfo StartInfo(string program)
     {
         var info = new ProcessStartInfo(program)
