@@ -1,3 +1,4 @@
+using Bamflow.Dataflow;
 using Microsoft.Extensions.Logging;
 using Serilog;
 using Serilog.Events;
@@ -15,6 +16,12 @@ internal static class Cli
         try
         {
             return await body();
+        }
+        catch (Exception e) when (BrokenPipeException.IsIn(e))
+        {
+            // The reader of the output went away (`| head`): stop quietly with SIGPIPE's status, as coreutils
+            // and samtools do (.NET ignores SIGPIPE, so the write failed instead of killing the process).
+            return ExitCodes.BrokenPipe;
         }
         catch (OperationCanceledException)
         {

@@ -41,6 +41,7 @@ internal static class StatsCommand
                 throw new UsageException($"threads must be at least 1 (got {threadCount})");
             }
 
+            StandardStreams.RequireOutput();
             string inputPath = parse.GetValue(input)!;
             bool asJson = parse.GetValue(json);
             bool isExtended = parse.GetValue(extended);
@@ -61,8 +62,7 @@ internal static class StatsCommand
                 return asJson ? statistics.ToExtendedJson(references) : statistics.ToExtendedText(references);
             }, CancellationToken.None).WaitAsync(cancellationToken);
 
-            using Stream stdout = Console.OpenStandardOutput();
-            await stdout.WriteAsync(Encoding.UTF8.GetBytes(output), cancellationToken);
+            await StandardStreams.WriteOutputAsync(output, cancellationToken);
             return ExitCodes.Success;
         }));
         return command;
