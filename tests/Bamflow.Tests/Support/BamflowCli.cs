@@ -24,10 +24,14 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
-    private static Process StartDll(string dll, string[] arguments)
+    /// <summary>Runs bamflow to completion in <paramref name="directory"/> (relative paths resolve there).</summary>
+    public static Result RunInDirectory(string directory, params string[] arguments) => Run(StartDll(Dll, arguments, directory), null);
+
+    private static Process StartDll(string dll, string[] arguments, string? directory = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
+            WorkingDirectory = directory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -80,6 +84,55 @@ public static class BamflowCli
 
         copy.Wait();
         return new Result(process.ExitCode, stdout.ToArray(), stderr.Result);
+    }
+
+    /// <summary>
+    /// Runs bamflow under /bin/sh with <paramref name="redirections"/> after the command (e.g. <c>&gt;&amp;-</c> to start
+    /// it with stdout closed); what is not redirected there is captured as by <see cref="Run(string[])"/>.
+    /// </summary>
+    public static Result RunWithRedirections(string redirections, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet \"$@\" {redirections}");
+        info.ArgumentList.Add("sh");
+        info.ArgumentList.Add(Dll);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment.Remove("CI");
+        return Run(Process.Start(info)!, null);
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (a name: TERM, HUP, …) to <paramref name="process"/> with kill(1).</summary>
+    public static void Signal(Process process, string signal)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits for <paramref name="process"/> to exit (killing it after <paramref name="limit"/>) and returns how long it took.</summary>
+    public static TimeSpan WaitForExit(Process process, TimeSpan limit, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        bool exited = process.WaitForExit(limit);
+        if (!exited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        Assert.True(exited, $"bamflow did not exit within {limit.TotalSeconds:F0} s after {what}");
+        return stopwatch.Elapsed;
     }
 
     /// <summary>Runs bamflow with no stdin.</summary>
