@@ -78,7 +78,8 @@ public sealed class OutputSafetyTests : IDisposable
     [InlineData("--tags", " , ")]
     public void Convert_EmptyNameOrTagList_IsAUsageError(string option, string value)
     {
-        var result = BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), "-o", Path.Combine(_dir, "x.arrow"), option, value);
+        string[] output = option == "-o" ? [] : ["-o", Path.Combine(_dir, "x.arrow")];
+        var result = BamflowCli.Run(["convert", Conversion.Fixture("sample.bam"), .. output, option, value]);
 
         Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
         Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);

@@ -44,23 +44,19 @@ public sealed class PipeAndSignalTests : IDisposable
     [InlineData("fifo")]
     public async Task Convert_SigtermWhileTheWriterIsBlocked_ExitsPromptlyWith143(string output)
     {
-        // The output is a pipe nobody reads: the first writes fill it and the writer blocks in write(2).
+        // The output is a FIFO nobody reads (as stdout: `> fifo`, or as -o fifo): the first writes fill it and the
+        // writer blocks in write(2).
         string fifo = Path.Combine(_dir, "fifo");
-        FileStream? stalledReader = null;
-        if (output == "fifo")
-        {
-            MakeFifo(fifo);
-        }
-
-        using Process process = BamflowCli.Start("convert", Conversion.Fixture("sample.bam"), "-o", output == "fifo" ? fifo : "-");
+        MakeFifo(fifo);
+        using var input = new RepeatedBam("sample.bam", 20); // the run has batches in flight behind the blocked write
+        using Process process = output == "-"
+            ? BamflowCli.StartWithRedirections($"> '{fifo}'", "convert", input.Path, "-o", "-")
+            : BamflowCli.Start("convert", input.Path, "-o", fifo);
         Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
-        if (output == "fifo")
-        {
-            // Opens once bamflow opened the FIFO for writing; never read.
-            stalledReader = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken)
-                .WaitAsync(s_limit, TestContext.Current.CancellationToken);
-        }
 
+        // Opens once bamflow (or its shell) opened the FIFO for writing; never read.
+        FileStream stalledReader = await Task.Run(() => new FileStream(fifo, FileMode.Open, FileAccess.Read), TestContext.Current.CancellationToken)
+            .WaitAsync(s_limit, TestContext.Current.CancellationToken);
         try
         {
             await Task.Delay(2500, TestContext.Current.CancellationToken);
@@ -75,7 +71,7 @@ public sealed class PipeAndSignalTests : IDisposable
         }
         finally
         {
-            stalledReader?.Dispose();
+            stalledReader.Dispose();
         }
     }
 

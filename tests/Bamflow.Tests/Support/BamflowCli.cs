@@ -90,7 +90,10 @@ public static class BamflowCli
     /// Runs bamflow under /bin/sh with <paramref name="redirections"/> after the command (e.g. <c>&gt;&amp;-</c> to start
     /// it with stdout closed); what is not redirected there is captured as by <see cref="Run(string[])"/>.
     /// </summary>
-    public static Result RunWithRedirections(string redirections, params string[] arguments)
+    public static Result RunWithRedirections(string redirections, params string[] arguments) => Run(StartWithRedirections(redirections, arguments), null);
+
+    /// <summary>Starts bamflow as <see cref="RunWithRedirections"/> does (the shell execs it: the process is bamflow's).</summary>
+    public static Process StartWithRedirections(string redirections, params string[] arguments)
     {
         var info = new ProcessStartInfo("/bin/sh")
         {
@@ -109,7 +112,7 @@ public static class BamflowCli
         }
 
         info.Environment.Remove("CI");
-        return Run(Process.Start(info)!, null);
+        return Process.Start(info)!;
     }
 
     /// <summary>Sends <paramref name="signal"/> (a name: TERM, HUP, …) to <paramref name="process"/> with kill(1).</summary>
