@@ -40,8 +40,10 @@ public sealed class OutputTarget : IAsyncDisposable
     public static OutputTarget Open(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (path == "-")
+        if (path is "-" or "/dev/stdout")
         {
+            // /dev/stdout too: never a temporary file beside it, nor a fresh open of what it points to (which would
+            // start writing at offset 0 of a file the shell opened for appending).
             return new OutputTarget(path, OpenStandardOutput(), null);
         }
 

@@ -153,4 +153,36 @@ public sealed class OutputSafetyTests : IDisposable
         Assert.Equal("an older file that must survive", File.ReadAllText(output));
         Assert.Equal([output], Directory.GetFiles(_dir));
     }
+
+    [Fact]
+    public void Convert_HeaderTextTooLargeToHold_SaysSoAndNamesTheSize()
+    {
+        // A valid BAM whose header text is 1.2 GB (in 2 MB: its BGZF blocks are all alike). Before the limit this
+        // failed with "out of memory; try fewer --threads" after inflating it all.
+        const int textLength = 1_200_000_000;
+        const int payload = 65280;
+        string input = Path.Combine(_dir, "huge-header.bam");
+        using (var file = File.Create(input))
+        {
+            byte[] start = [.. "BAM\u0001"u8, .. BitConverter.GetBytes(textLength), .. "@HD\tVN:1.6\n@CO\t"u8];
+            byte[] first = [.. start, .. Enumerable.Repeat((byte)'A', payload - start.Length)];
+            file.Write(BgzfTestWriter.Block(first));
+            long written = first.Length - 8; // bytes of the text so far
+            byte[] middle = BgzfTestWriter.Block(Enumerable.Repeat((byte)'A', payload).ToArray());
+            for (; written + payload < textLength - 1; written += payload)
+            {
+                file.Write(middle);
+            }
+
+            byte[] last = [.. Enumerable.Repeat((byte)'A', (int)(textLength - 1 - written)), (byte)'\n', 0, 0, 0, 0]; // text end, n_ref = 0
+            file.Write(BgzfTestWriter.Block(last));
+            file.Write(BgzfTestWriter.EofBlock);
+        }
+
+        var result = BamflowCli.Run("convert", input, "-o", Path.Combine(_dir, "x.arrow"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("header text is too large: 1,200,000,000 bytes (l_text)", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("out of memory", result.Stderr, StringComparison.Ordinal);
+    }
 }
