@@ -93,7 +93,7 @@ internal static partial class ProcessControl
             {
                 cleanup();
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or AggregateException)
             {
                 // Exiting anyway.
             }
