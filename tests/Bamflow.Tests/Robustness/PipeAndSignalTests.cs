@@ -40,6 +40,22 @@ public sealed class PipeAndSignalTests : IDisposable
     }
 
     [Theory]
+    [InlineData("stats")]
+    [InlineData("schema")]
+    public async Task ResultCommand_ReaderOfStdoutGoneBeforeTheResult_ExitsQuietlyWith141(string command)
+    {
+        using Process process = BamflowCli.Start(command, Conversion.Fixture("sample.bam"));
+        Task<string> stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        process.StandardOutput.Close(); // `| head -1` that has already exited when the result comes
+
+        BamflowCli.WaitForExit(process, s_limit, "it ran");
+
+        string messages = await stderr;
+        Assert.True(process.ExitCode == 141, $"exit {process.ExitCode}: {messages}");
+        Assert.Empty(messages);
+    }
+
+    [Theory]
     [InlineData("-")]
     [InlineData("fifo")]
     public async Task Convert_SigtermWhileTheWriterIsBlocked_ExitsPromptlyWith143(string output)
