@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using Bamflow.Bgzf;
 
 namespace Bamflow.Bam;
@@ -7,6 +8,14 @@ public sealed partial class BamReader
 {
     // SAMv1 §4.2: magic "BAM\1", l_text, text, n_ref, then n_ref × (l_name, name, l_ref).
     private static ReadOnlySpan<byte> Magic => "BAM\u0001"u8;
+
+    /// <summary>
+    /// The largest header text (<c>l_text</c>) accepted: 512 MiB. The text is held whole in memory, as bytes and as a
+    /// string, and goes whole into every output's schema metadata (a 300 MB header takes 2.7 GB to convert; from
+    /// about 1 GB .NET cannot hold it as one string at all). Real headers, even of assemblies with millions of
+    /// contigs, are far smaller.
+    /// </summary>
+    public const int MaxHeaderTextBytes = 512 << 20;
 
     // Reads grow in steps of at most this much, so a hostile length costs only the bytes that really follow.
     private const int HeaderReadStep = 1 << 20;
@@ -35,6 +44,12 @@ public sealed partial class BamReader
         if (textLength < 0)
         {
             throw HeaderError("l_text", start, $"header text length l_text {textLength} is negative");
+        }
+
+        if (textLength > MaxHeaderTextBytes)
+        {
+            throw HeaderError("l_text", start, string.Create(CultureInfo.InvariantCulture,
+                $"the header text is too large: {textLength:N0} bytes (l_text), more than the {MaxHeaderTextBytes:N0} bytes bamflow can hold (it keeps the header whole in memory and in the output's schema metadata)"));
         }
 
         byte[] text = ReadBytes(textLength, "text");

@@ -17,6 +17,12 @@ internal static class Cli
         {
             return await body();
         }
+        catch (Exception e) when (BrokenPipeException.IsIn(e))
+        {
+            // The reader of the output went away (`| head`): stop quietly with SIGPIPE's status, as coreutils
+            // and samtools do (.NET ignores SIGPIPE, so the write failed instead of killing the process).
+            return ExitCodes.BrokenPipe;
+        }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine("bamflow: interrupted");

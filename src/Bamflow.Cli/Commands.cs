@@ -90,6 +90,11 @@ internal static class Commands
             TagScanRecords = parse.GetValue(tagScan),
             BatchSize = batchSize,
         };
+        if (mode == TagMode.Explicit && options.Tags.Count == 0)
+        {
+            throw new ArgumentException($"--tags '{tagList}' lists no tag; give tags such as NM,MD, or 'none' for no tag columns");
+        }
+
         options.Validate();
         return options;
     }

@@ -86,30 +86,27 @@ internal static partial class ConvertCommand
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             // The work runs on its own so that a signal ends the command at once, even while the reader is blocked
-            // in a read of a pipe that no token can interrupt: the output is aborted from here and the process exits.
-            var started = new TaskCompletionSource<OutputTarget>(TaskCreationOptions.RunContinuationsAsynchronously);
-            Task<int> work = Task.Run(() => RunAsync(parse, started, cancellationToken), CancellationToken.None);
+            // in a read of a pipe, or the writer in a write, that no token can interrupt: the outputs are aborted
+            // from here (their temporary files deleted) and the process exits.
+            var opened = new System.Collections.Concurrent.ConcurrentQueue<OutputTarget>();
+            using IDisposable forcedExit = ProcessControl.OnForcedExit(() => AbortAll(opened).Wait(TimeSpan.FromMilliseconds(200)));
+            Task<int> work = Task.Run(() => RunAsync(parse, opened, cancellationToken), CancellationToken.None);
             try
             {
                 return await work.WaitAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                if (started.Task.IsCompletedSuccessfully)
-                {
-                    await started.Task.Result.AbortAsync();
-                }
-
                 // Let the cancelled run stop and free its native writers before the process exits (a Parquet row
                 // group still being encoded while the runtime shuts down makes Arrow C++ complain), but never wait
-                // on a read that no token interrupts: at most half a second.
-                await Task.WhenAny(work, Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
+                // on a read or write that no token interrupts: at most half a second.
+                await Task.WhenAny(Task.WhenAll(work, AbortAll(opened)), Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
                 throw;
             }
         }));
         return command;
 
-        async Task<int> RunAsync(ParseResult parse, TaskCompletionSource<OutputTarget> started, CancellationToken cancellationToken)
+        async Task<int> RunAsync(ParseResult parse, System.Collections.Concurrent.ConcurrentQueue<OutputTarget> opened, CancellationToken cancellationToken)
         {
             var conversion = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual, parse.GetValue(batchSize)));
             var pipeline = UsageException.Check(() =>
@@ -125,14 +122,22 @@ internal static partial class ConvertCommand
                 options.Validate();
                 return options;
             });
-            string inputPath = parse.GetValue(input)!;
+            string inputPath = NotEmpty(parse.GetValue(input)!, "the input");
             string? formatName = parse.GetValue(format);
-            string outputPath = parse.GetValue(output) ?? DefaultOutput(inputPath, formatName);
+            string? givenOutput = parse.GetValue(output);
+            string outputPath = givenOutput is null ? DefaultOutput(inputPath, formatName) : NotEmpty(givenOutput, "-o/--output");
+            string? jsonPath = parse.GetValue(summaryJson) is { } json ? NotEmpty(json, "--summary-json") : null;
+            RefuseSameFile(inputPath, outputPath, givenOutput is null, jsonPath);
             if (outputPath == "-" && !Console.IsOutputRedirected && !parse.GetValue(force))
             {
                 // As gzip and zstd do: binary data on a terminal is garbage on the screen and can upset the terminal.
                 throw new UsageException("refusing to write binary Arrow/Parquet data to a terminal (-o -): write to a file (-o FILE), "
                     + "pipe it (bamflow convert IN.bam -o - | …), or add --force");
+            }
+
+            if (outputPath == "-" || jsonPath == "-")
+            {
+                StandardStreams.RequireOutput();
             }
 
             OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
@@ -153,8 +158,10 @@ internal static partial class ConvertCommand
 
             var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };
             CheckAddressSpace(outputFormat, pipeline);
-            await using OutputTarget target = OutputTarget.Open(outputPath);
-            started.TrySetResult(target);
+            // The summary JSON is opened first and committed after the output, so that a JSON that cannot be
+            // written fails the run before anything is replaced.
+            await using OutputTarget? jsonTarget = jsonPath is null ? null : Opened(OutputTarget.Open(jsonPath));
+            await using OutputTarget target = Opened(OutputTarget.Open(outputPath));
             ConversionSummary summary;
             await using (var reporter = new ProgressReporter(progress, logger, enabled: !isQuiet))
             {
@@ -162,7 +169,17 @@ internal static partial class ConvertCommand
                 summary = await engine.RunAsync(plan, sink, progress, cancellationToken);
             }
 
+            if (jsonTarget is not null)
+            {
+                WriteSummaryJson(jsonTarget.Stream, inputPath, outputPath, outputFormat, summary, target.BytesWritten, inflaterInstance.Name);
+            }
+
             await target.CommitAsync(cancellationToken);
+            if (jsonTarget is not null)
+            {
+                await jsonTarget.CommitAsync(cancellationToken);
+            }
+
             if (!isQuiet)
             {
                 Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -174,12 +191,49 @@ internal static partial class ConvertCommand
                 Console.Error.Write(RunStatistics.Format(summary));
             }
 
-            if (parse.GetValue(summaryJson) is { } jsonPath)
-            {
-                WriteSummaryJson(jsonPath, inputPath, outputPath, outputFormat, summary, target.BytesWritten, inflaterInstance.Name);
-            }
-
             return ExitCodes.Success;
+
+            OutputTarget Opened(OutputTarget target)
+            {
+                opened.Enqueue(target);
+                return target;
+            }
+        }
+    }
+
+    /// <summary>Aborts every output opened so far (deleting their temporary files first); never waits on a stalled write.</summary>
+    private static Task AbortAll(IEnumerable<OutputTarget> targets) =>
+        Task.WhenAll(targets.Select(target => Task.Run(() => target.AbortAsync())));
+
+    private static string NotEmpty(string path, string what) =>
+        path.Length > 0 ? path : throw new UsageException($"{what} is an empty name; give a file name, or '-' for standard {(what == "the input" ? "input" : "output")}");
+
+    /// <summary>
+    /// Refuses (usage error) an output that is the input or another output, however each is named: relative paths,
+    /// '..', symbolic and hard links (files compare by device and inode).
+    /// </summary>
+    private static void RefuseSameFile(string inputPath, string outputPath, bool outputDefaulted, string? jsonPath)
+    {
+        if (outputPath == "-" && jsonPath == "-")
+        {
+            throw new UsageException("the output and --summary-json cannot both be standard output");
+        }
+
+        (string Role, string Path)[] files =
+        [
+            .. inputPath == "-" ? [] : new[] { ("the input", inputPath) },
+            .. outputPath == "-" ? [] : new[] { (outputDefaulted ? "the output (named after the input; give -o)" : "the output", outputPath) },
+            .. jsonPath is null or "-" ? [] : new[] { ("--summary-json", jsonPath) },
+        ];
+        for (int later = 1; later < files.Length; later++)
+        {
+            for (int earlier = 0; earlier < later; earlier++)
+            {
+                if (FileIdentity.AreSame(files[earlier].Path, files[later].Path))
+                {
+                    throw new UsageException($"{files[later].Role} '{files[later].Path}' is the same file as {files[earlier].Role} '{files[earlier].Path}': it would be overwritten");
+                }
+            }
         }
     }
 
@@ -313,7 +367,7 @@ internal static partial class ConvertCommand
         _ => $"{bytes} B",
     };
 
-    private static void WriteSummaryJson(string path, string input, string output, OutputFormat format, ConversionSummary summary, long outputBytes, string inflater)
+    private static void WriteSummaryJson(Stream destination, string input, string output, OutputFormat format, ConversionSummary summary, long outputBytes, string inflater)
     {
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -360,7 +414,7 @@ internal static partial class ConvertCommand
             json.WriteEndObject();
         }
 
-        File.WriteAllBytes(path, stream.ToArray());
+        destination.Write(stream.ToArray());
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Threads:N0} threads requested on a machine with {Cores:N0} cores: threads beyond the core count add no speed")]

@@ -25,11 +25,12 @@ internal static class SchemaCommand
         };
         command.SetAction(parse => Cli.Run(() =>
         {
+            StandardStreams.RequireOutput();
             var options = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual));
             using var logging = CliLogging.Create(quiet: false);
             using BamReader reader = BamReader.Open(parse.GetValue(input)!, logging.Logger);
             using SchemaPlan plan = new BamArrowPipeline(options, null, logging.Logger).PlanAsync(reader).GetAwaiter().GetResult();
-            Console.Out.Write(Describe(plan.Schema.Schema, parse.GetValue(metadata)));
+            StandardStreams.WriteOutputAsync(Describe(plan.Schema.Schema, parse.GetValue(metadata)), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;
         }));
         return command;

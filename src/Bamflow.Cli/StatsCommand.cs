@@ -32,6 +32,7 @@ internal static class StatsCommand
         {
             int threadCount = Commands.ThreadCount(parse, threads);
 
+            StandardStreams.RequireOutput();
             string inputPath = parse.GetValue(input)!;
             bool asJson = parse.GetValue(json);
             bool isExtended = parse.GetValue(extended);
@@ -52,8 +53,7 @@ internal static class StatsCommand
                 return asJson ? statistics.ToExtendedJson(references) : statistics.ToExtendedText(references);
             }, CancellationToken.None).WaitAsync(cancellationToken);
 
-            using Stream stdout = Console.OpenStandardOutput();
-            await stdout.WriteAsync(Encoding.UTF8.GetBytes(output), cancellationToken);
+            await StandardStreams.WriteOutputAsync(output, cancellationToken);
             return ExitCodes.Success;
         }));
         return command;

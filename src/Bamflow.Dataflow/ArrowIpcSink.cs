@@ -42,8 +42,10 @@ public sealed class ArrowIpcSink(Stream stream, ArrowIpcFormat format, IpcCompre
             options.CompressionCodec = compression == IpcCompression.Lz4 ? CompressionCodecType.Lz4Frame : CompressionCodecType.Zstd;
         }
 
+        // The IPC file format needs no seek (the footer records offsets the writer counts), but Arrow's writer asks
+        // for a seekable stream: a pipe, FIFO or device gets a stream that counts its position.
         _writer = format == ArrowIpcFormat.File
-            ? new ArrowFileWriter(stream, schema, leaveOpen, options)
+            ? new ArrowFileWriter(stream.CanSeek ? stream : new PositionTrackingStream(stream), schema, leaveOpen, options)
             : new ArrowStreamWriter(stream, schema, leaveOpen, options);
         await _writer.WriteStartAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -60,9 +62,12 @@ public sealed class ArrowIpcSink(Stream stream, ArrowIpcFormat format, IpcCompre
     }
 
     /// <inheritdoc />
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _writer?.Dispose();
-        return ValueTask.CompletedTask;
+        if (!leaveOpen && _writer is ArrowFileWriter && !stream.CanSeek)
+        {
+            await stream.DisposeAsync().ConfigureAwait(false); // the writer closed only the position-counting wrapper
+        }
     }
 }

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Bamflow.Dataflow;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace Bamflow.Dataflow;
 /// looks complete, and an existing file stays untouched until then. Anything else — <c>-</c> (stdout),
 /// <c>/dev/null</c>, a FIFO, a character device — is written directly and never renamed or deleted.
 /// </summary>
-public sealed partial class OutputTarget : IAsyncDisposable
+public sealed class OutputTarget : IAsyncDisposable
 {
     private readonly Stream _inner;
     private readonly string? _temporaryPath;
@@ -35,12 +33,18 @@ public sealed partial class OutputTarget : IAsyncDisposable
     public long BytesWritten => Stream.BytesWritten;
 
     /// <summary>Opens <paramref name="path"/> for writing ("-" is standard output).</summary>
+    /// <remarks>
+    /// Temporary files of earlier runs to the same target whose process is gone (killed before it could clean up)
+    /// are deleted. A write to a pipe whose reader has gone throws <see cref="BrokenPipeException"/>.
+    /// </remarks>
     public static OutputTarget Open(string path)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        if (path == "-")
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        if (path is "-" or "/dev/stdout")
         {
-            return new OutputTarget(path, Console.OpenStandardOutput(), null);
+            // /dev/stdout too: never a temporary file beside it, nor a fresh open of what it points to (which would
+            // start writing at offset 0 of a file the shell opened for appending).
+            return new OutputTarget(path, OpenStandardOutput(), null);
         }
 
         string full = System.IO.Path.GetFullPath(path);
@@ -56,10 +60,57 @@ public sealed partial class OutputTarget : IAsyncDisposable
         }
 
         string directory = System.IO.Path.GetDirectoryName(full) ?? ".";
-        string temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.bamflow-tmp");
-        var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        string name = System.IO.Path.GetFileName(full);
+        string temporary = System.IO.Path.Combine(directory, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}{TemporarySuffix}");
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Name the target, not the temporary file the user never asked for.
+            string reason = e switch
+            {
+                DirectoryNotFoundException => "the directory does not exist",
+                UnauthorizedAccessException => "permission denied in its directory",
+                _ => e.Message.Replace(temporary, directory, StringComparison.Ordinal),
+            };
+            throw new IOException($"cannot write '{path}': {reason} ({directory})", e);
+        }
+
+        RemoveStaleTemporaries(directory, name);
         return new OutputTarget(path, stream, temporary);
     }
+
+    private const string TemporarySuffix = ".bamflow-tmp";
+
+    /// <summary>Deletes <c>.NAME.PID.GUID.bamflow-tmp</c> files beside the target left by processes that no longer exist.</summary>
+    private static void RemoveStaleTemporaries(string directory, string name)
+    {
+        try
+        {
+            foreach (string file in Directory.EnumerateFiles(directory, $".{name}.*{TemporarySuffix}"))
+            {
+                // The part between the name and the suffix is PID.GUID.
+                string middle = System.IO.Path.GetFileName(file)[(name.Length + 2)..^TemporarySuffix.Length];
+                int dot = middle.IndexOf('.', StringComparison.Ordinal);
+                if (dot > 0 && int.TryParse(middle.AsSpan(0, dot), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int processId)
+                    && middle.Length - dot - 1 == 32 && processId != Environment.ProcessId && !Posix.ProcessExists(processId))
+                {
+                    File.Delete(file);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Cleaning up after another run is a courtesy: never a reason to fail this one.
+        }
+    }
+
+    /// <summary>Standard output as a stream that reports a closed pipe (the console stream ignores EPIPE) and never buffers.</summary>
+    private static Stream OpenStandardOutput() =>
+        OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() ? new DescriptorStream(1, "standard output") : Console.OpenStandardOutput();
 
     /// <summary>Flushes and closes the output and, for a regular file, renames the temporary file over the target.</summary>
     public async Task CommitAsync(CancellationToken cancellationToken = default)
@@ -79,7 +130,14 @@ public sealed partial class OutputTarget : IAsyncDisposable
         await _inner.DisposeAsync().ConfigureAwait(false);
         if (_temporaryPath is not null)
         {
-            File.Move(_temporaryPath, System.IO.Path.GetFullPath(Path), overwrite: true);
+            string target = System.IO.Path.GetFullPath(Path);
+            if (!OperatingSystem.IsWindows() && File.Exists(target))
+            {
+                // Replacing a file keeps its permissions, as sed -i does.
+                File.SetUnixFileMode(_temporaryPath, File.GetUnixFileMode(target));
+            }
+
+            File.Move(_temporaryPath, target, overwrite: true);
         }
     }
 
@@ -91,18 +149,20 @@ public sealed partial class OutputTarget : IAsyncDisposable
             return;
         }
 
+        // The temporary file goes first: closing may block (a final flush into a stalled pipe, a slow disk), and a
+        // process that is being stopped may exit before it returns.
+        if (_temporaryPath is not null)
+        {
+            File.Delete(_temporaryPath);
+        }
+
         try
         {
             await _inner.DisposeAsync().ConfigureAwait(false);
         }
         catch (IOException)
         {
-            // A full disk may refuse the final flush too; the file is deleted below anyway.
-        }
-
-        if (_temporaryPath is not null)
-        {
-            File.Delete(_temporaryPath);
+            // A full disk may refuse the final flush too, a closed pipe any write; the output is abandoned anyway.
         }
     }
 
@@ -115,41 +175,11 @@ public sealed partial class OutputTarget : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(path);
         if (OperatingSystem.IsLinux())
         {
-            return FileType.Get(path) is null or FileType.Regular;
+            return Posix.Stat(path) is not { } status || status.Type == FileStatus.Regular;
         }
 
         // Elsewhere: anything under /dev is not a regular file.
         return !System.IO.Path.GetFullPath(path).StartsWith("/dev/", StringComparison.Ordinal);
-    }
-
-    /// <summary>statx(2), whose struct layout is the same on every Linux architecture.</summary>
-    private static unsafe partial class FileType
-    {
-        public const int Regular = 0x8000; // S_IFREG
-        private const int AtFdCwd = -100;
-        private const uint StatxType = 0x1;
-        private const int ModeOffset = 28; // struct statx: stx_mask u32, stx_blksize u32, stx_attributes u64, stx_nlink u32, stx_uid u32, stx_gid u32, stx_mode u16
-
-        public static int? Get(string path)
-        {
-            byte* buffer = stackalloc byte[256];
-            try
-            {
-                if (Statx(AtFdCwd, path, 0, StatxType, buffer) != 0)
-                {
-                    return null;
-                }
-            }
-            catch (EntryPointNotFoundException)
-            {
-                return null;
-            }
-
-            return *(ushort*)(buffer + ModeOffset) & 0xF000; // S_IFMT
-        }
-
-        [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8)]
-        private static partial int Statx(int dirfd, string path, int flags, uint mask, byte* buffer);
     }
 }
 
@@ -195,7 +225,15 @@ public sealed class CountingStream(Stream inner) : Stream
     /// <inheritdoc />
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        inner.Write(buffer);
+        try
+        {
+            inner.Write(buffer);
+        }
+        catch (IOException e) when (e is not BrokenPipeException && e.HResult == Posix.Epipe)
+        {
+            throw new BrokenPipeException("the output", e);
+        }
+
         BytesWritten += buffer.Length;
     }
 

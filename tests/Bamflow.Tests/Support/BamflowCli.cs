@@ -26,6 +26,9 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
+    /// <summary>Runs bamflow to completion in <paramref name="directory"/> (relative paths resolve there).</summary>
+    public static Result RunInDirectory(string directory, params string[] arguments) => Run(StartDll(Dll, arguments, directory: directory), null);
+
     /// <summary>
     /// Runs bamflow to completion under a virtual memory limit (<c>ulimit -v <paramref name="limitKib"/></c>, as
     /// Slurm and SGE set it), with <paramref name="environment"/> added to its environment.
@@ -68,9 +71,10 @@ public static class BamflowCli
         return info;
     }
 
-    private static Process StartDll(string dll, string[] arguments, long? limitKib = null, IReadOnlyDictionary<string, string>? environment = null)
+    private static Process StartDll(string dll, string[] arguments, long? limitKib = null, IReadOnlyDictionary<string, string>? environment = null, string? directory = null)
     {
         ProcessStartInfo info = StartInfo(limitKib is null ? "dotnet" : "bash");
+        info.WorkingDirectory = directory ?? "";
         if (limitKib is not null)
         {
             info.ArgumentList.Add("-c");
@@ -129,6 +133,58 @@ public static class BamflowCli
 
         copy.Wait();
         return new Result(process.ExitCode, stdout.ToArray(), stderr.Result);
+    }
+
+    /// <summary>
+    /// Runs bamflow under /bin/sh with <paramref name="redirections"/> after the command (e.g. <c>&gt;&amp;-</c> to start
+    /// it with stdout closed); what is not redirected there is captured as by <see cref="Run(string[])"/>.
+    /// </summary>
+    public static Result RunWithRedirections(string redirections, params string[] arguments) => Run(StartWithRedirections(redirections, arguments), null);
+
+    /// <summary>Starts bamflow as <see cref="RunWithRedirections"/> does (the shell execs it: the process is bamflow's).</summary>
+    public static Process StartWithRedirections(string redirections, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("/bin/sh")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"exec dotnet \"$@\" {redirections}");
+        info.ArgumentList.Add("sh");
+        info.ArgumentList.Add(Dll);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        info.Environment.Remove("CI");
+        return Process.Start(info)!;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (a name: TERM, HUP, …) to <paramref name="process"/> with kill(1).</summary>
+    public static void Signal(Process process, string signal)
+    {
+        using Process kill = Process.Start("kill", ["-" + signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    /// <summary>Waits for <paramref name="process"/> to exit (killing it after <paramref name="limit"/>) and returns how long it took.</summary>
+    public static TimeSpan WaitForExit(Process process, TimeSpan limit, string what)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        bool exited = process.WaitForExit(limit);
+        if (!exited)
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+
+        Assert.True(exited, $"bamflow did not exit within {limit.TotalSeconds:F0} s after {what}");
+        return stopwatch.Elapsed;
     }
 
     /// <summary>Runs bamflow with no stdin.</summary>
