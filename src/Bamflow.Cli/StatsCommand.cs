@@ -25,7 +25,7 @@ internal static class StatsCommand
         };
         var threads = new Option<int>("--threads", "-@")
         {
-            Description = "Cores to use (inflating and counting run in parallel). Default: every core.",
+            Description = "Cores to use (inflating and counting run in parallel). Default: every core; more than the cores are reduced to the cores, with a notice.",
             DefaultValueFactory = _ => Environment.ProcessorCount,
             HelpName = "N",
         };
@@ -33,6 +33,8 @@ internal static class StatsCommand
         {
             input, json, extended, threads,
         };
+        var maxRecordSize = Commands.MaxRecordSize();
+        command.Add(maxRecordSize);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             int threadCount = parse.GetValue(threads);
@@ -41,6 +43,7 @@ internal static class StatsCommand
                 throw new UsageException($"threads must be at least 1 (got {threadCount})");
             }
 
+            int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             string inputPath = parse.GetValue(input)!;
             bool asJson = parse.GetValue(json);
             bool isExtended = parse.GetValue(extended);
@@ -50,6 +53,8 @@ internal static class StatsCommand
             {
                 using CliLogging logging = CliLogging.Create(quiet: false);
                 using BamReader reader = BamReader.Open(inputPath, logging.Logger);
+                reader.MaxRecordSize = recordSizeLimit;
+                threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
                 IReadOnlyList<BamReference> references = reader.Header.References;
                 if (!isExtended)
                 {
