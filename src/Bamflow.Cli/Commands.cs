@@ -78,12 +78,17 @@ internal static partial class Commands
             throw new UsageException($"--max-record-size takes a number of bytes, optionally with K, M or G (got '{text}')");
         }
 
-        long bytes = value << shift;
-        return UsageException.Check(() =>
+        int bytes = (int)Math.Min(value << shift, int.MaxValue);
+        try
         {
-            BamRecordFraming.ValidateMaxRecordSize((int)Math.Min(bytes, int.MaxValue));
-            return (int)bytes;
-        });
+            BamRecordFraming.ValidateMaxRecordSize(bytes);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"--max-record-size: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+
+        return bytes;
     }
 
     /// <summary>

@@ -618,7 +618,16 @@ internal sealed class ParallelRecordSource : IChunkSource
     {
         try
         {
-            await _reader.ConfigureAwait(false);
+            try
+            {
+                await _reader.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
+            {
+                // The front-end stopped on an error while the reader waited for a free segment: the segments it sent
+                // must still reach the output (the chunks cut before the error), so this is no reason to stop here.
+            }
+
             try
             {
                 await _segments.Completion.ConfigureAwait(false);

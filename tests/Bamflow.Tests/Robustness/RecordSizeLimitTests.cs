@@ -118,9 +118,36 @@ public sealed class RecordSizeLimitTests : IDisposable
         Assert.Contains(batches, b => Enumerable.Range(0, b.Length).Any(row => ((Apache.Arrow.StringArray)b.Column(BamColumns.Seq)).GetString(row)?.Length == length));
     }
 
-    /// <summary>The ways to read <paramref name="path"/>, each ending in an outcome.</summary>
-    private static IEnumerable<(string Way, Func<Task<EngineRuns.Outcome>> Run)> Ways(string path, int maxRecordSize = BamRecordFraming.DefaultMaxRecordSize)
+    [Theory]
+    [InlineData(0u)]          // block_size too small
+    [InlineData(0x7FFFFFFFu)] // beyond the limit
+    public async Task InvalidRecordThenFramingErrorDeepInLargeFile_EveryWay_ReportsTheInvalidRecordFirst(uint nextBlockSize)
     {
+        // Found by the fuzzer's large mutants: the parallel engine's reader, waiting for a free segment when the walk met
+        // the framing error, ended the front-end before the chunks cut ahead of the error reached the run, so the run
+        // named the framing error instead of the invalid record before it.
+        int index = s_bam.RecordCount / 2;
+        byte[] inflated = s_bam.Inflated(index + 1, nextBlockSize);
+        int start = s_bam.RecordOffset(index);
+        int auxType = start + 4 + 32 + inflated[start + 4 + 8] + 4 * BinaryPrimitives.ReadUInt16LittleEndian(inflated.AsSpan(start + 4 + 12))
+            + (BinaryPrimitives.ReadInt32LittleEndian(inflated.AsSpan(start + 4 + 16)) + 1) / 2 + BinaryPrimitives.ReadInt32LittleEndian(inflated.AsSpan(start + 4 + 16)) + 2;
+        inflated[auxType] = (byte)'Q'; // the first aux field's type: unknown
+        string path = Write($"invalid-then-{nextBlockSize:x}.bam", BgzfTestWriter.Compress(inflated));
+        var conversion = s_smallSegments with { BatchSize = 64, MaxBatchBytes = 32 << 10, TagScanRecords = 0 };
+
+        foreach ((string way, Func<Task<EngineRuns.Outcome>> run) in Ways(path, conversion: conversion))
+        {
+            EngineRuns.Outcome outcome = await run();
+
+            var error = Assert.IsType<BamRecordFormatException>(outcome.Error);
+            Assert.True((BamRecordError.AuxType, (long)index) == (error.Error, error.RecordIndex), $"{way}: {outcome.Key}");
+        }
+    }
+
+    /// <summary>The ways to read <paramref name="path"/>, each ending in an outcome.</summary>
+    private static IEnumerable<(string Way, Func<Task<EngineRuns.Outcome>> Run)> Ways(string path, int maxRecordSize = BamRecordFraming.DefaultMaxRecordSize, ConversionOptions? conversion = null)
+    {
+        conversion ??= s_smallSegments;
         BamReader Open(Microsoft.Extensions.Logging.ILogger log, IBgzfInflater backend)
         {
             BamReader reader = BamReader.Open(path, log, backend);
@@ -154,14 +181,14 @@ public sealed class RecordSizeLimitTests : IDisposable
                 return new EngineRuns.Outcome(records, false, 0, e, null);
             }
         }).WaitAsync(EngineRuns.Deadline, TestContext.Current.CancellationToken));
-        yield return ("sequential", () => EngineRuns.ConvertAsync(path, Open, new PipelineOptions { Sequential = true }, s_smallSegments));
+        yield return ("sequential", () => EngineRuns.ConvertAsync(path, Open, new PipelineOptions { Sequential = true }, conversion));
         foreach (int threads in (int[])[1, 2, 3])
         {
-            yield return ($"parallel@{threads}", () => EngineRuns.ConvertAsync(path, Open, new PipelineOptions { Threads = threads }, s_smallSegments));
+            yield return ($"parallel@{threads}", () => EngineRuns.ConvertAsync(path, Open, new PipelineOptions { Threads = threads }, conversion));
         }
 
-        yield return ("parallel@2 from a pipe", () => EngineRuns.ConvertAsync(path, OpenPipe, new PipelineOptions { Threads = 2 }, s_smallSegments));
-        yield return ("sequential from a pipe", () => EngineRuns.ConvertAsync(path, OpenPipe, new PipelineOptions { Sequential = true }, s_smallSegments));
+        yield return ("parallel@2 from a pipe", () => EngineRuns.ConvertAsync(path, OpenPipe, new PipelineOptions { Threads = 2 }, conversion));
+        yield return ("sequential from a pipe", () => EngineRuns.ConvertAsync(path, OpenPipe, new PipelineOptions { Sequential = true }, conversion));
     }
 
     private static async Task<(EngineRuns.Outcome Outcome, long Allocated)> MeasureAsync(Func<Task<EngineRuns.Outcome>> run)

@@ -21,10 +21,13 @@ public static class BamflowCli
     /// <summary>Starts bamflow with <paramref name="arguments"/> (stdin, stdout, stderr redirected).</summary>
     public static Process Start(params string[] arguments) => StartDll(Dll, arguments);
 
+    /// <summary>Runs bamflow to completion with these environment variables set (e.g. a GC heap limit), feeding <paramref name="stdin"/>.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, byte[]? stdin, params string[] arguments) => Run(StartDll(Dll, arguments, environment), stdin);
+
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
-    private static Process StartDll(string dll, string[] arguments)
+    private static Process StartDll(string dll, string[] arguments, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -40,6 +43,11 @@ public static class BamflowCli
         }
 
         info.Environment.Remove("CI"); // the CLI's behaviour must not depend on it
+        foreach ((string name, string value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         return Process.Start(info)!;
     }
 
