@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 /// <summary>
 /// Mutants of a large file that change length fields deep inside it: a seed's records repeated until the inflated data
-/// spans many segments, then one to three records from its second half get a hostile block_size, l_read_name,
+/// spans many segments, then one to three records past its first tenth get a hostile block_size, l_read_name,
 /// n_cigar_op, l_seq or B-array count (SAMv1 §4.2), the rest of the file left intact. Random byte edits rarely hit
 /// these fields in a large file; these mutants always do, where a record may straddle segments.
 /// </summary>
@@ -57,14 +57,14 @@ internal sealed class LengthMutator
         return new LengthMutator(data.ToArray(), [.. starts]);
     }
 
-    /// <summary>A copy of the data with one to three length fields of records in its second half set to hostile values.</summary>
+    /// <summary>A copy of the data with one to three length fields of records past its first tenth set to hostile values.</summary>
     public byte[] Mutate(Random random)
     {
         byte[] data = (byte[])_data.Clone();
         int edits = 1 + random.Next(3);
         for (int e = 0; e < edits; e++)
         {
-            int start = _starts[_starts.Length / 2 + random.Next(_starts.Length - _starts.Length / 2)];
+            int start = _starts[_starts.Length / 10 + random.Next(_starts.Length - _starts.Length / 10)];
             int blockSize = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(start));
             switch (random.Next(5))
             {
