@@ -142,9 +142,7 @@ public sealed partial class BamReader : IDisposable
         }
 
         int blockSize = BinaryPrimitives.ReadInt32LittleEndian(sizeBytes);
-        // Where the file's end is known, a record longer than a block is checked against it too (before reading it).
-        long? bytesLeft = blockSize > BgzfFrame.MaxInflatedSize ? _bgzf.MaxInflatedBytesLeft : null;
-        if (BamRecordFraming.Check(blockSize, _maxRecordSize, bytesLeft, FileName, RecordCount, position) is { } framingError)
+        if (BamRecordFraming.Check(blockSize, _maxRecordSize, FileName, RecordCount, position) is { } framingError)
         {
             throw framingError;
         }

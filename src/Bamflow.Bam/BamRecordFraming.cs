@@ -4,10 +4,11 @@ namespace Bamflow.Bam;
 
 /// <summary>
 /// The checks every reader makes on a record's block_size (SAMv1 §4.2) before it reads the record's bytes, so that one
-/// corrupt length can neither allocate without limit nor keep a reader waiting for bytes that cannot come: it must be at
-/// least the fixed fields and a name, at most the record size limit, and at most what the rest of the input can hold.
-/// The sequential <see cref="BamReader"/> and the parallel engine both frame records with it, so a bad length gets the
-/// same error, record and position from both.
+/// corrupt length can neither allocate without limit nor keep a reader reading for it: it must be at least the fixed
+/// fields and a name, and at most the record size limit. The sequential <see cref="BamReader"/> and the parallel engine
+/// both frame records with it, so a bad length gets the same error, record and position from both. (A length past the
+/// end of the file is found when the file ends: a verdict taken before reading the rest could contradict the error the
+/// rest holds, a cut or corrupt block, which the other engine may already have read.)
 /// </summary>
 public static class BamRecordFraming
 {
@@ -39,12 +40,10 @@ public static class BamRecordFraming
 
     /// <summary>
     /// The error for a record whose block_size cannot be true, or null: below <see cref="MinBlockSize"/>
-    /// (<see cref="BamRecordError.BlockSizeTooSmall"/>), above <paramref name="maxRecordSize"/>
-    /// (<see cref="BamRecordError.BlockSizeTooLarge"/>), or above <paramref name="maxBytesLeft"/>, the most bytes the rest of
-    /// the input can hold after the block_size field, when known (<see cref="BamRecordError.Truncated"/>, as when the file
-    /// ends inside the record: the same verdict whether it is seen at once or at the end of the file).
+    /// (<see cref="BamRecordError.BlockSizeTooSmall"/>) or above <paramref name="maxRecordSize"/>
+    /// (<see cref="BamRecordError.BlockSizeTooLarge"/>).
     /// </summary>
-    public static BamRecordFormatException? Check(int blockSize, int maxRecordSize, long? maxBytesLeft, string? fileName, long recordIndex, VirtualPosition position)
+    public static BamRecordFormatException? Check(int blockSize, int maxRecordSize, string? fileName, long recordIndex, VirtualPosition position)
     {
         if (blockSize < MinBlockSize)
         {
@@ -56,13 +55,6 @@ public static class BamRecordFraming
         {
             return BamRecordFormatException.Unreadable(BamRecordError.BlockSizeTooLarge,
                 $"block_size {blockSize} is larger than the record size limit of {maxRecordSize} bytes (raise it with --max-record-size only if the file really holds such a record)",
-                fileName, recordIndex, position);
-        }
-
-        if (blockSize > maxBytesLeft)
-        {
-            return BamRecordFormatException.Unreadable(BamRecordError.Truncated,
-                $"file ends inside a record: block_size {blockSize} runs past the end of the file (at most {maxBytesLeft} bytes can follow)",
                 fileName, recordIndex, position);
         }
 

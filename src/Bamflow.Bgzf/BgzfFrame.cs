@@ -26,18 +26,6 @@ public readonly record struct BgzfFrame(
     /// <summary>Footer: CRC32(4) ISIZE(4).</summary>
     public const int FooterLength = 8;
 
-    /// <summary>
-    /// The shortest block <see cref="BgzfFrameReader"/> accepts: the fixed header, the 6-byte BC subfield and the footer.
-    /// </summary>
-    public const int MinLength = FixedHeaderLength + 6 + FooterLength;
-
-    /// <summary>
-    /// The most inflated bytes that <paramref name="compressedBytes"/> of BGZF blocks can hold: as many blocks as fit,
-    /// each of at least <see cref="MinLength"/> bytes, each inflating to at most <see cref="MaxInflatedSize"/>. A loose
-    /// bound, but a true one, so a length beyond it cannot be right.
-    /// </summary>
-    public static long MaxInflatedIn(long compressedBytes) => Math.Max(0, compressedBytes) / MinLength * MaxInflatedSize;
-
     /// <summary>SAMv1 §4.1.2: the end-of-file marker, an empty block with these exact 28 bytes.</summary>
     public static ReadOnlySpan<byte> EofMarker =>
     [

@@ -32,7 +32,6 @@ public sealed class BgzfFrameReader : IDisposable
         _leaveOpen = leaveOpen;
         FileName = fileName;
         CompressedOffset = startOffset;
-        EndOffset = IsRegularFile ? startOffset + Math.Max(0, stream.Length - stream.Position) : null;
     }
 
     /// <summary>Name used in error messages.</summary>
@@ -43,12 +42,6 @@ public sealed class BgzfFrameReader : IDisposable
     /// page cache, not waits on a pipe or a device.
     /// </summary>
     public bool IsRegularFile => _stream is FileStream { CanSeek: true };
-
-    /// <summary>
-    /// For a regular file, the compressed offset where it ends (its size when this reader was created); null for a pipe
-    /// or a device. What lies between a frame and it bounds the inflated bytes still to come (<see cref="BgzfFrame.MaxInflatedIn"/>).
-    /// </summary>
-    public long? EndOffset { get; }
 
     /// <summary>Compressed offset of the next frame to read or take (after the last one, once at the end).</summary>
     public long CompressedOffset { get; private set; }

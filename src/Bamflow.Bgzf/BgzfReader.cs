@@ -50,14 +50,6 @@ public sealed class BgzfReader : IDisposable
     /// </summary>
     public bool MissingEofMarker => _atEnd && !_lastFrameWasEofMarker;
 
-    /// <summary>
-    /// For a regular file, the most inflated bytes that can still follow <see cref="Position"/>: those left in the
-    /// current block and what the rest of the file can hold (<see cref="BgzfFrame.MaxInflatedIn"/>); null for a pipe.
-    /// </summary>
-    public long? MaxInflatedBytesLeft => _frames.EndOffset is { } end
-        ? Math.Max(0, _blockLength - _blockOffset) + BgzfFrame.MaxInflatedIn(end - _frames.CompressedOffset)
-        : null;
-
     /// <summary>Whether the end of the input has been reached.</summary>
     public bool IsAtEnd => _atEnd && _blockOffset >= _blockLength;
 

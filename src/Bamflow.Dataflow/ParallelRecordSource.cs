@@ -46,7 +46,6 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly long _limit;
     private readonly int _maxRecordSize;
     private readonly int _maxReserve;
-    private readonly long? _endOffset;
     private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
     private readonly ConcurrentBag<Segment> _spareSegments = [];
     private readonly ColumnBufferPool _inflatedBuffers = ColumnBufferPool.CreatePooling();
@@ -91,7 +90,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         BamRecordFraming.ValidateMaxRecordSize(maxRecordSize);
         _maxRecordSize = maxRecordSize;
         _maxReserve = Math.Max(InitialReserve, maxBytes / 4);
-        _endOffset = remainder.Frames.EndOffset;
+
         _remainder = remainder;
         _referenceCount = referenceCount;
         _lenient = lenient;
@@ -488,7 +487,7 @@ internal sealed class ParallelRecordSource : IChunkSource
             VirtualPosition at = PositionAt(p);
             if (!BamRecordFraming.IsInRange(size, _maxRecordSize))
             {
-                fault = BamRecordFraming.Check(size, _maxRecordSize, null, _fileName, recordIndex, at);
+                fault = BamRecordFraming.Check(size, _maxRecordSize, _fileName, recordIndex, at);
                 break;
             }
 
@@ -535,10 +534,10 @@ internal sealed class ParallelRecordSource : IChunkSource
         int recordLength = 0;
         if (fault is null && !_limitReached && end - p >= 4)
         {
-            // A record that runs on into the next segment: its block_size is checked before any byte of it is carried
-            // (against the limit, and against what the rest of the file can hold), so a corrupt one fails here, at once.
+            // A record that runs on into the next segment: its block_size is checked against the limit before any byte
+            // of it is carried, so a corrupt one fails here, at once.
             int size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
-            fault = BamRecordFraming.Check(size, _maxRecordSize, MaxBytesAfter(segment, end - p - 4), _fileName, recordIndex, PositionAt(p));
+            fault = BamRecordFraming.Check(size, _maxRecordSize, _fileName, recordIndex, PositionAt(p));
             recordLength = 4 + size;
         }
 
@@ -588,15 +587,6 @@ internal sealed class ParallelRecordSource : IChunkSource
         segment.Walked.SetResult(fault is null ? carry : null);
         return [];
     }
-
-    /// <summary>
-    /// For a regular file, the most bytes that can follow the <paramref name="inSegment"/> bytes of a record at the end of
-    /// <paramref name="segment"/>: those and what the rest of the file can hold after its last frame; null for a pipe.
-    /// </summary>
-    private long? MaxBytesAfter(Segment segment, int inSegment) =>
-        _endOffset is { } endOffset && segment.GoodFrames > 0
-            ? inSegment + BgzfFrame.MaxInflatedIn(endOffset - segment.Frame(segment.GoodFrames - 1).NextCompressedOffset)
-            : null;
 
     /// <summary>A first size for the positions of the records in this many bytes (it grows as needed).</summary>
     private int PositionsFor(int bytes) => Math.Min(Math.Max(bytes / 256, 16), _maxRecords);

@@ -51,7 +51,8 @@ public sealed class RecordSizeLimitTests : IDisposable
     [Fact]
     public async Task BlockSizePastTheEndOfTheFile_RecordNearTheEnd_EveryWayTruncatedNamingIt()
     {
-        // 32 MiB is under the limit, but the few blocks after the record cannot hold it (each inflates to 64 KiB at most).
+        // 32 MiB is under the limit, but the few blocks after the record cannot hold it: every way reads them and names
+        // the record when the file ends (from a pipe as from the file), holding only the bytes that were there.
         int index = s_bam.RecordCount - 3;
         string path = Write("near-end.bam", s_bam.Compressed(index, 32u << 20));
         long fileLength = new FileInfo(path).Length;

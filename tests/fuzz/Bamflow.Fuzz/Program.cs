@@ -32,7 +32,7 @@ internal static class Harness
     private const int LargeBytes = 2 << 20;
     private const int SegmentBytes = 16 << 10;
 
-    // Inputs larger than this are read from a temporary regular file (so the file-end bound on lengths is exercised).
+    // Inputs larger than this are read from a temporary regular file, as users' files are (smaller ones from memory).
     private const int FileInputBytes = 256 << 10;
 
     // Memory: a way may allocate at most this, plus AllocationPerInputByte for each compressed input byte; the process's
