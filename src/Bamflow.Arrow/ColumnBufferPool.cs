@@ -92,6 +92,9 @@ public sealed class ColumnBufferPool
         }
     }
 
+    /// <summary>Ends the rent of an array from <see cref="Rent"/> without keeping it for reuse (it is left to the GC).</summary>
+    public void Forget(byte[] array) => _rented?.TryRemove(array, out _);
+
     /// <summary>Gives back every rented array behind <paramref name="batch"/>. The batch must not be used afterwards.</summary>
     public void Return(RecordBatch batch)
     {

@@ -19,6 +19,7 @@ public sealed partial class BamReader : IDisposable
     private readonly int _referenceCount;
     private byte[] _record = new byte[InitialRecordBuffer];
     private bool _endReported;
+    private int _maxRecordSize = BamRecordFraming.DefaultMaxRecordSize;
 
     /// <summary>Reads BAM data from <paramref name="stream"/> and decodes its header.</summary>
     /// <param name="stream">The BGZF-compressed BAM input, at its start.</param>
@@ -125,6 +126,22 @@ public sealed partial class BamReader : IDisposable
     /// <summary>Name used in errors and warnings.</summary>
     public string? FileName => _bgzf.FileName;
 
+    /// <summary>
+    /// The largest block_size accepted (default <see cref="BamRecordFraming.DefaultMaxRecordSize"/>, 64 MiB): a record
+    /// claiming more fails with <see cref="BamRecordError.BlockSizeTooLarge"/> before anything is read, here and in the
+    /// engine reading this reader. Set it before the first record is read.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Below <see cref="BamRecordFraming.MinBlockSize"/> or above <see cref="BamRecordFraming.MaxRecordSizeLimit"/>.</exception>
+    public int MaxRecordSize
+    {
+        get => _maxRecordSize;
+        set
+        {
+            BamRecordFraming.ValidateMaxRecordSize(value);
+            _maxRecordSize = value;
+        }
+    }
+
     /// <summary>Number of records read so far (the zero-based index of the next one).</summary>
     public long RecordCount { get; private set; }
 
@@ -190,9 +207,9 @@ public sealed partial class BamReader : IDisposable
         }
 
         int blockSize = BinaryPrimitives.ReadInt32LittleEndian(sizeBytes);
-        if (blockSize < BamRecord.FixedLength + 1)
+        if (BamRecordFraming.Check(blockSize, _maxRecordSize, FileName, RecordCount, position) is { } framingError)
         {
-            throw RecordError(BamRecordError.BlockSizeTooSmall, position, $"block_size {blockSize} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name");
+            throw framingError;
         }
 
         data = ReadBlock(blockSize, position);
@@ -214,7 +231,7 @@ public sealed partial class BamReader : IDisposable
         return _bgzf.Detach();
     }
 
-    /// <summary>Reads <paramref name="size"/> bytes, growing the buffer only as data actually arrives.</summary>
+    /// <summary>Reads <paramref name="size"/> bytes (at most the record size limit), growing the buffer only as data actually arrives.</summary>
     private ReadOnlySpan<byte> ReadBlock(int size, VirtualPosition position)
     {
         int filled = 0;
@@ -222,7 +239,7 @@ public sealed partial class BamReader : IDisposable
         {
             if (filled == _record.Length)
             {
-                int grown = (int)Math.Min(Math.Min((long)_record.Length * 2, size), Array.MaxLength);
+                int grown = (int)Math.Min((long)_record.Length * 2, size);
                 Array.Resize(ref _record, grown);
             }
 

@@ -1,12 +1,14 @@
 using System.CommandLine;
 using Bamflow.Arrow;
+using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;
+using Microsoft.Extensions.Logging;
 
 namespace Bamflow.Cli;
 
 /// <summary>The command tree and the options shared by commands.</summary>
-internal static class Commands
+internal static partial class Commands
 {
     public static RootCommand Build()
     {
@@ -59,7 +61,7 @@ internal static class Commands
     public static Option<int> Threads(string work) => new("--threads", "-@")
     {
         Description = $"Cores to use, every one counted: {work}. Unlike samtools, whose -@ N adds N threads to its main one, "
-            + "-@ N here is N cores in all (samtools -@ 3 is about bamflow -@ 4); -@ 0 and -@ 1 both use one core. Default: every core.",
+            + "-@ N here is N cores in all (samtools -@ 3 is about bamflow -@ 4); -@ 0 and -@ 1 both use one core. Default: every core; more than the cores are reduced to the cores, with a notice.",
         DefaultValueFactory = _ => Environment.ProcessorCount,
         HelpName = "N",
     };
@@ -75,6 +77,58 @@ internal static class Commands
             _ => count,
         };
     }
+
+    public static Option<string> MaxRecordSize() => new("--max-record-size")
+    {
+        Description = "The largest record accepted, in bytes (suffix K, M or G for KiB, MiB, GiB; at most 1G). A record whose block_size "
+            + "claims more is an error at once, as is one that claims more than the rest of the file can hold: a corrupt length "
+            + "can neither exhaust memory nor stall the run. The default, 64M, is three times the longest real reads (ultra-long "
+            + "nanopore reads with base-modification tags).",
+        DefaultValueFactory = _ => "64M",
+        HelpName = "BYTES",
+    };
+
+    /// <summary>The record size limit given with <paramref name="option"/>, in bytes; a <see cref="UsageException"/> if it is not one.</summary>
+    public static int ParseMaxRecordSize(ParseResult parse, Option<string> option)
+    {
+        string text = parse.GetValue(option)!.Trim();
+        int shift = text.Length == 0 ? 0 : char.ToUpperInvariant(text[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, _ => 0 };
+        string digits = shift == 0 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value) || value > (long.MaxValue >> 30))
+        {
+            throw new UsageException($"--max-record-size takes a number of bytes, optionally with K, M or G (got '{text}')");
+        }
+
+        int bytes = (int)Math.Min(value << shift, int.MaxValue);
+        try
+        {
+            BamRecordFraming.ValidateMaxRecordSize(bytes);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new UsageException($"--max-record-size: {e.Message.Split(" (Parameter", 2)[0]}");
+        }
+
+        return bytes;
+    }
+
+    /// <summary>
+    /// The worker threads to use for <paramref name="requested"/>: at most the machine's cores, since threads beyond them
+    /// add no speed but would add buffers (every worker and every batch in flight holds memory); a notice says so.
+    /// </summary>
+    public static int EffectiveThreads(int requested, ILogger logger)
+    {
+        if (requested > Environment.ProcessorCount)
+        {
+            LogThreadsClamped(logger, requested, Environment.ProcessorCount);
+            return Environment.ProcessorCount;
+        }
+
+        return requested;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Threads:N0} threads requested on a machine with {Cores:N0} cores: using {Cores} (threads beyond the cores would add memory, not speed)")]
+    private static partial void LogThreadsClamped(ILogger logger, int threads, int cores);
 
     /// <summary>Builds conversion options from the shared options; throws <see cref="ArgumentException"/> on bad values.</summary>
     public static ConversionOptions BuildConversionOptions(ParseResult parse, Option<string> tags, Option<int> tagScan, Option<bool> noSeq, Option<bool> noQual, int batchSize = ConversionOptions.DefaultBatchSize)

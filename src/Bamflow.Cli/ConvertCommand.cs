@@ -11,7 +11,7 @@ using Microsoft.Extensions.Logging;
 namespace Bamflow.Cli;
 
 /// <summary><c>bamflow convert IN.bam [-o OUT]</c>: the conversion.</summary>
-internal static partial class ConvertCommand
+internal static class ConvertCommand
 {
     public static Command Create()
     {
@@ -62,6 +62,7 @@ internal static partial class ConvertCommand
         };
         var sequential = new Option<bool>("--sequential") { Description = "Run the single-threaded baseline path (no parallel blocks)." };
         var inflater = Commands.Inflater();
+        var maxRecordSize = Commands.MaxRecordSize();
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
         var verbose = new Option<bool>("--verbose") { Description = "Debug logging." };
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
@@ -74,6 +75,7 @@ internal static partial class ConvertCommand
         };
         command.Add(stats);
         command.Add(force);
+        command.Add(maxRecordSize);
         var validation = Commands.Validation();
         validation.AcceptOnlyFromAmong("strict", "lenient");
         command.Add(validation);
@@ -108,6 +110,7 @@ internal static partial class ConvertCommand
 
         async Task<int> RunAsync(ParseResult parse, System.Collections.Concurrent.ConcurrentQueue<OutputTarget> opened, CancellationToken cancellationToken)
         {
+            int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             var conversion = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual, parse.GetValue(batchSize)));
             var pipeline = UsageException.Check(() =>
             {
@@ -146,13 +149,14 @@ internal static partial class ConvertCommand
 
             using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
             ILogger logger = logging.Logger;
-            if (pipeline.Threads > Environment.ProcessorCount && !pipeline.Sequential)
+            if (!pipeline.Sequential)
             {
-                LogThreadNotice(logger, pipeline.Threads, Environment.ProcessorCount);
+                pipeline = pipeline with { Threads = Commands.EffectiveThreads(pipeline.Threads, logger) };
             }
 
             using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
             using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
+            reader.MaxRecordSize = recordSizeLimit;
             BamArrowPipeline engine = filters.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader.Header);
             using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
 
@@ -416,7 +420,4 @@ internal static partial class ConvertCommand
 
         destination.Write(stream.ToArray());
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "{Threads:N0} threads requested on a machine with {Cores:N0} cores: threads beyond the core count add no speed")]
-    private static partial void LogThreadNotice(ILogger logger, int threads, int cores);
 }

@@ -18,17 +18,20 @@ internal static class SchemaCommand
         var tagScan = Commands.TagScan();
         var noSeq = Commands.NoSeq();
         var noQual = Commands.NoQual();
+        var maxRecordSize = Commands.MaxRecordSize();
         var metadata = new Option<bool>("--metadata") { Description = "Also print the schema metadata (the SAM header text, version, …)." };
         var command = new Command("schema", "Print the Arrow schema that 'convert' would write for a BAM file (reads only the first --tag-scan records).")
         {
-            input, tags, tagScan, noSeq, noQual, metadata,
+            input, tags, tagScan, noSeq, noQual, metadata, maxRecordSize,
         };
         command.SetAction(parse => Cli.Run(() =>
         {
             StandardStreams.RequireOutput();
             var options = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual));
+            int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             using var logging = CliLogging.Create(quiet: false);
             using BamReader reader = BamReader.Open(parse.GetValue(input)!, logging.Logger);
+            reader.MaxRecordSize = recordSizeLimit;
             using SchemaPlan plan = new BamArrowPipeline(options, null, logging.Logger).PlanAsync(reader).GetAwaiter().GetResult();
             StandardStreams.WriteOutputAsync(Describe(plan.Schema.Schema, parse.GetValue(metadata)), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;

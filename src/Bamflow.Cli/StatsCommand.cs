@@ -28,11 +28,14 @@ internal static class StatsCommand
         {
             input, json, extended, threads,
         };
+        var maxRecordSize = Commands.MaxRecordSize();
+        command.Add(maxRecordSize);
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             int threadCount = Commands.ThreadCount(parse, threads);
 
             StandardStreams.RequireOutput();
+            int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             string inputPath = parse.GetValue(input)!;
             bool asJson = parse.GetValue(json);
             bool isExtended = parse.GetValue(extended);
@@ -42,6 +45,8 @@ internal static class StatsCommand
             {
                 using CliLogging logging = CliLogging.Create(quiet: false);
                 using BamReader reader = BamReader.Open(inputPath, logging.Logger);
+                reader.MaxRecordSize = recordSizeLimit;
+                threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
                 IReadOnlyList<BamReference> references = reader.Header.References;
                 if (!isExtended)
                 {

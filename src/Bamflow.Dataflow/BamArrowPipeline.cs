@@ -117,7 +117,7 @@ public sealed partial class BamArrowPipeline
             : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
         IChunkSource source = _pipeline.Sequential
             ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient))
-            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient, ChunksOut, faults);
+            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient, ChunksOut, faults, reader.MaxRecordSize);
         var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
         try
         {

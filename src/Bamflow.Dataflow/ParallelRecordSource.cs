@@ -44,6 +44,8 @@ internal sealed class ParallelRecordSource : IChunkSource
     private readonly int _maxRecords;
     private readonly int _maxBytes;
     private readonly long _limit;
+    private readonly int _maxRecordSize;
+    private readonly int _maxReserve;
     private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
     private readonly ConcurrentBag<Segment> _spareSegments = [];
     private readonly ColumnBufferPool _inflatedBuffers = ColumnBufferPool.CreatePooling();
@@ -83,8 +85,12 @@ internal sealed class ParallelRecordSource : IChunkSource
     private bool _lastFrameWasEofMarker;
     private bool _reachedEnd;
 
-    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, int chunkLimit, FirstFault faults)
+    public ParallelRecordSource(BgzfRemainder remainder, int referenceCount, string? fileName, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, long? limit, bool lenient, int chunkLimit, FirstFault faults, int maxRecordSize = BamRecordFraming.DefaultMaxRecordSize)
     {
+        BamRecordFraming.ValidateMaxRecordSize(maxRecordSize);
+        _maxRecordSize = maxRecordSize;
+        _maxReserve = Math.Max(InitialReserve, maxBytes / 4);
+
         _remainder = remainder;
         _referenceCount = referenceCount;
         _lenient = lenient;
@@ -106,7 +112,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         _chunkClock = new StageClock("chunk", threads);
         _freeInflated = array =>
         {
-            _inflatedBuffers.Return(array);
+            ReturnInflated(array);
             FreeSegmentSlot();
         };
 
@@ -401,6 +407,23 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
     }
 
+    /// <summary>
+    /// Gives a segment's inflated buffer back to the pool, unless it was grown for a long record (longer than a segment
+    /// with the most room kept for a carry): such a buffer is left to the GC, so that one long record does not keep its
+    /// memory for the rest of the run.
+    /// </summary>
+    private void ReturnInflated(byte[] array)
+    {
+        if (array.Length > (long)_maxBytes + _maxReserve + 4 * BgzfFrame.MaxInflatedSize)
+        {
+            _inflatedBuffers.Forget(array);
+        }
+        else
+        {
+            _inflatedBuffers.Return(array);
+        }
+    }
+
     /// <summary>Frees a segment that gave no chunks (once: its memory may have gone to its chunks already).</summary>
     private void FreeInflated(Segment segment)
     {
@@ -412,7 +435,7 @@ internal sealed class ParallelRecordSource : IChunkSource
         segment.HandedOver = true;
         if (segment.TakeInflated() is { } array)
         {
-            _inflatedBuffers.Return(array);
+            ReturnInflated(array);
         }
 
         FreeSegmentSlot();
@@ -424,14 +447,20 @@ internal sealed class ParallelRecordSource : IChunkSource
     /// </summary>
     private List<RecordChunk> Walk(Segment segment, Carry carry)
     {
+        if (carry.NeedsMoreThan(segment.GoodLength))
+        {
+            return PassOn(segment, carry);
+        }
+
         int carried = carry.Length;
         if (carried > segment.Reserve)
         {
-            // A record longer than the room kept for it: this segment's bytes move once, later segments keep more room.
+            // A record longer than the room kept for it: this segment's bytes move once, later segments keep more room
+            // (up to a quarter of a segment: a longer record moves the segment that completes it, once).
             byte[] grown = _inflatedBuffers.Rent(carried + segment.GoodLength + BgzfFrame.MaxInflatedSize);
             byte[] old = segment.Relocate(grown, carried);
             _inflatedBuffers.Return(old);
-            Volatile.Write(ref _reserve, Math.Max(Volatile.Read(ref _reserve), (int)Math.Min(carried + ((long)carried >> 2), Array.MaxLength / 4)));
+            Volatile.Write(ref _reserve, Math.Max(Volatile.Read(ref _reserve), (int)Math.Min(carried + ((long)carried >> 2), _maxReserve)));
         }
 
         byte[] data = segment.Inflated!;
@@ -466,10 +495,9 @@ internal sealed class ParallelRecordSource : IChunkSource
                 : BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
 
             VirtualPosition at = PositionAt(p);
-            if (size < BamRecord.FixedLength + 1)
+            if (!BamRecordFraming.IsInRange(size, _maxRecordSize))
             {
-                fault = BamRecordFormatException.Unreadable(BamRecordError.BlockSizeTooSmall,
-                    $"block_size {size} is smaller than the {BamRecord.FixedLength + 1} bytes of a record's fixed fields and name", _fileName, recordIndex, at);
+                fault = BamRecordFraming.Check(size, _maxRecordSize, _fileName, recordIndex, at);
                 break;
             }
 
@@ -513,12 +541,22 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
 
         fault ??= segment.Error; // a record cut short by a bad block: the block's error
+        int recordLength = 0;
+        if (fault is null && !_limitReached && end - p >= 4)
+        {
+            // A record that runs on into the next segment: its block_size is checked against the limit before any byte
+            // of it is carried, so a corrupt one fails here, at once.
+            int size = BinaryPrimitives.ReadInt32LittleEndian(data.AsSpan(p));
+            fault = BamRecordFraming.Check(size, _maxRecordSize, _fileName, recordIndex, PositionAt(p));
+            recordLength = 4 + size;
+        }
+
         if (fault is not null)
         {
             RecordSourceFault(fault);
         }
 
-        segment.Walked.SetResult(fault is null && !_limitReached ? Carry.Of(data.AsSpan(p, end - p), p < end ? PositionAt(p) : default) : null);
+        segment.Walked.SetResult(fault is null && !_limitReached ? Carry.Of(data.AsSpan(p, end - p), p < end ? PositionAt(p) : default, recordLength) : null);
         shared.Release(); // the walk's own reference: the chunks hold theirs
         return chunks;
 
@@ -536,6 +574,28 @@ internal sealed class ParallelRecordSource : IChunkSource
 
             return new VirtualPosition(segment.Frame(frame).CompressedOffset, offset - reserve - segment.InflatedStart(frame));
         }
+    }
+
+    /// <summary>
+    /// A segment that does not complete the record its carry starts (a record longer than a segment): its bytes are
+    /// appended to the carry, which goes on to the next segment; the segment gives no chunks and is freed at once.
+    /// </summary>
+    private List<RecordChunk> PassOn(Segment segment, Carry carry)
+    {
+        Exception? fault = segment.Error; // the record is cut short by a bad block: the block's error
+        if (fault is null)
+        {
+            carry.Append(segment.Inflated.AsSpan(segment.Reserve, segment.GoodLength));
+        }
+        else
+        {
+            carry.Return();
+            RecordSourceFault(fault);
+        }
+
+        FreeInflated(segment);
+        segment.Walked.SetResult(fault is null ? carry : null);
+        return [];
     }
 
     /// <summary>A first size for the positions of the records in this many bytes (it grows as needed).</summary>
@@ -558,7 +618,16 @@ internal sealed class ParallelRecordSource : IChunkSource
     {
         try
         {
-            await _reader.ConfigureAwait(false);
+            try
+            {
+                await _reader.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_sourceStop.IsCancellationRequested)
+            {
+                // The front-end stopped on an error while the reader waited for a free segment: the segments it sent
+                // must still reach the output (the chunks cut before the error), so this is no reason to stop here.
+            }
+
             try
             {
                 await _segments.Completion.ConfigureAwait(false);
@@ -614,39 +683,72 @@ internal sealed class ParallelRecordSource : IChunkSource
         }
     }
 
-    /// <summary>The bytes after a segment's last whole record (the start of a record that runs on), for the next segment.</summary>
+    /// <summary>
+    /// The bytes after a segment's last whole record (the start of a record that runs on), for the next segment. When they
+    /// hold a checked block_size (<see cref="RecordLength"/>), a segment that does not complete the record appends its bytes
+    /// here and passes the carry on, so a record longer than a segment is copied once, into a buffer that grows
+    /// geometrically up to the record's length, never again with every segment.
+    /// </summary>
     private sealed class Carry
     {
-        private Carry(byte[] bytes, int length, VirtualPosition position)
+        // Buffers up to this size come from the shared array pool; longer ones (long records) are left to the GC once used.
+        private const int PooledLength = 1 << 20;
+
+        private Carry(byte[] bytes, int length, VirtualPosition position, int recordLength)
         {
             Bytes = bytes;
             Length = length;
             Position = position;
+            RecordLength = recordLength;
         }
 
         public byte[] Bytes { get; private set; }
 
-        public int Length { get; }
+        public int Length { get; private set; }
 
         /// <summary>Where its first byte is in the file (every record start in a carry is in that block).</summary>
         public VirtualPosition Position { get; }
 
-        public static Carry Of(ReadOnlySpan<byte> bytes, VirtualPosition position)
+        /// <summary>The whole length (4 + block_size) of the record it starts, once that block_size was checked; 0 otherwise.</summary>
+        public int RecordLength { get; }
+
+        /// <summary>Whether <paramref name="more"/> bytes do not complete the record the carry starts.</summary>
+        public bool NeedsMoreThan(int more) => RecordLength > 0 && (long)Length + more < RecordLength;
+
+        public static Carry Of(ReadOnlySpan<byte> bytes, VirtualPosition position, int recordLength = 0)
         {
-            byte[] copy = bytes.IsEmpty ? [] : ArrayPool<byte>.Shared.Rent(bytes.Length);
+            byte[] copy = bytes.IsEmpty ? [] : Allocate(bytes.Length);
             bytes.CopyTo(copy);
-            return new Carry(copy, bytes.Length, position);
+            return new Carry(copy, bytes.Length, position, recordLength);
+        }
+
+        /// <summary>Appends <paramref name="bytes"/> (which do not complete the record), growing geometrically up to the record's length.</summary>
+        public void Append(ReadOnlySpan<byte> bytes)
+        {
+            int needed = Length + bytes.Length;
+            if (needed > Bytes.Length)
+            {
+                byte[] grown = Allocate((int)Math.Min(Math.Max((long)Bytes.Length * 2, needed), Math.Max(RecordLength, needed)));
+                Bytes.AsSpan(0, Length).CopyTo(grown);
+                Return();
+                Bytes = grown;
+            }
+
+            bytes.CopyTo(Bytes.AsSpan(Length));
+            Length = needed;
         }
 
         public void Return()
         {
-            if (Bytes.Length > 0)
+            if (Bytes.Length is > 0 and <= PooledLength)
             {
                 ArrayPool<byte>.Shared.Return(Bytes);
             }
 
             Bytes = [];
         }
+
+        private static byte[] Allocate(int length) => length <= PooledLength ? ArrayPool<byte>.Shared.Rent(length) : GC.AllocateUninitializedArray<byte>(length);
     }
 
     /// <summary>

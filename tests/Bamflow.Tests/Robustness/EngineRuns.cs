@@ -1,3 +1,4 @@
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;
@@ -55,11 +56,11 @@ internal static class EngineRuns
     }
 
     /// <summary>Converts with the engine into an in-memory Arrow IPC file.</summary>
-    public static Task<Outcome> ConvertAsync(string path, PipelineOptions options) =>
-        ConvertAsync(path, (log, backend) => BamReader.Open(path, log, backend), options);
+    public static Task<Outcome> ConvertAsync(string path, PipelineOptions options, ConversionOptions? conversion = null) =>
+        ConvertAsync(path, (log, backend) => BamReader.Open(path, log, backend), options, conversion);
 
     /// <summary>Converts what <paramref name="open"/> reads (a pipe-like stream, say) with the engine into an in-memory Arrow IPC file.</summary>
-    public static async Task<Outcome> ConvertAsync(string name, Func<ILogger, IBgzfInflater, BamReader> open, PipelineOptions options)
+    public static async Task<Outcome> ConvertAsync(string name, Func<ILogger, IBgzfInflater, BamReader> open, PipelineOptions options, ConversionOptions? conversion = null)
     {
         var log = new WarningLog();
         Task<Outcome> run = Task.Run(async () =>
@@ -72,7 +73,7 @@ internal static class EngineRuns
                 ConversionSummary summary;
                 await using (var sink = new ArrowIpcSink(output, ArrowIpcFormat.File))
                 {
-                    var engine = new BamArrowPipeline(new() { BatchSize = 500 }, options, log);
+                    var engine = new BamArrowPipeline(conversion ?? new() { BatchSize = 500 }, options, log);
                     summary = await engine.RunAsync(reader, sink);
                 }
 

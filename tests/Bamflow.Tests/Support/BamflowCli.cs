@@ -26,6 +26,9 @@ public static class BamflowCli
     /// <summary>Runs another program of the solution (a sample) to completion, like <see cref="Run(byte[], string[])"/>.</summary>
     public static Result RunDll(string dll, params string[] arguments) => Run(StartDll(dll, arguments), null);
 
+    /// <summary>Runs bamflow to completion with these environment variables set (e.g. a GC heap limit), feeding <paramref name="stdin"/>.</summary>
+    public static Result RunWith(IReadOnlyDictionary<string, string> environment, byte[]? stdin, params string[] arguments) => Run(StartDll(Dll, arguments, environment: environment), stdin);
+
     /// <summary>Runs bamflow to completion in <paramref name="directory"/> (relative paths resolve there).</summary>
     public static Result RunInDirectory(string directory, params string[] arguments) => Run(StartDll(Dll, arguments, directory: directory), null);
 

@@ -26,6 +26,21 @@ internal static class Harness
 {
     private static readonly TimeSpan s_deadline = TimeSpan.FromSeconds(20);
 
+    // Large mutants: a seed's records repeated to this many inflated bytes, read in segments of SegmentBytes (every
+    // input is), so that they span over a hundred segments (the engine's default segment is 8 MiB; a smaller one runs
+    // the same code).
+    private const int LargeBytes = 2 << 20;
+    private const int SegmentBytes = 16 << 10;
+
+    // Inputs larger than this are read from a temporary regular file, as users' files are (smaller ones from memory).
+    private const int FileInputBytes = 256 << 10;
+
+    // Memory: a way may allocate at most this, plus AllocationPerInputByte for each compressed input byte; the process's
+    // peak resident memory must stay under PeakProcessBound.
+    private const long AllocationBase = 128L << 20;
+    private const long AllocationPerInputByte = 64;
+    private const long PeakProcessBound = 2L << 30;
+
     public static int Run(string[] args)
     {
         string? Option(string name) => Array.IndexOf(args, name) is int i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
@@ -52,7 +67,7 @@ internal static class Harness
             foreach (string file in args.SkipWhile(a => a != "--replay").Skip(1))
             {
                 Outcome outcome = Execute(File.ReadAllBytes(file));
-                Console.WriteLine($"{file}: {outcome.Finding ?? outcome.Summary}");
+                Console.WriteLine($"{file}: {outcome.Finding ?? outcome.Summary} (most allocated by one way {s_mostAllocated:N0} bytes)");
                 failures += outcome.Finding is null ? 0 : 1;
             }
 
@@ -98,6 +113,7 @@ internal static class Harness
             return 2;
         }
 
+        LengthMutator? lengths = LengthMutator.Build(raw, LargeBytes);
         var random = new Random(seed);
         var stopwatch = Stopwatch.StartNew();
         var outcomes = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -107,11 +123,21 @@ internal static class Harness
         {
             // Two in three mutants change the inflated BAM data (recompressed with valid CRCs): deep; one in three
             // change the compressed bytes: the BGZF layer.
+            // One in twenty is a large file with hostile length fields deep inside it.
             bool deep = compressed.Count == 0 || random.Next(3) != 0;
-            byte[] input = deep ? MutateBytes(raw[random.Next(raw.Count)], random) : MutateBytes(compressed[random.Next(compressed.Count)], random);
-            if (deep)
+            byte[] input;
+            if (lengths is not null && random.Next(20) == 0)
             {
-                input = Compress(input, random.Next(4) == 0 ? 1 + random.Next(300) : 65280); // small blocks: records straddle them
+                input = Compress(lengths.Mutate(random), 65280);
+                outcomes["(large length mutants)"] = outcomes.GetValueOrDefault("(large length mutants)") + 1;
+            }
+            else
+            {
+                input = deep ? MutateBytes(raw[random.Next(raw.Count)], random) : MutateBytes(compressed[random.Next(compressed.Count)], random);
+                if (deep)
+                {
+                    input = Compress(input, random.Next(4) == 0 ? 1 + random.Next(300) : 65280); // small blocks: records straddle them
+                }
             }
 
             Outcome outcome = Execute(input);
@@ -133,6 +159,7 @@ internal static class Harness
             }
         }
 
+        Console.WriteLine($"peak resident memory {System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 / (1 << 20)} MiB; most allocated by one way for one input {s_mostAllocated / (1 << 20)} MiB");
         Console.WriteLine($"seed {seed}: {done} executions in {stopwatch.Elapsed.TotalSeconds:F1} s ({done / Math.Max(stopwatch.Elapsed.TotalSeconds, 0.001):F0}/s), corpus {raw.Count} files, {findings.Count} distinct findings");
         foreach ((string key, long n) in outcomes.OrderByDescending(p => p.Value).Take(40))
         {
@@ -195,11 +222,40 @@ internal static class Harness
     public static Outcome Execute(byte[] input)
     {
         byte[] bam = input.Length >= 2 && input[0] == 0x1f && input[1] == 0x8b ? input : Compress(input, 65280);
-        string reader = Guarded("reader", () => ReadAll(bam));
-        string sequential = Guarded("sequential", () => Convert(bam, new PipelineOptions { Sequential = true }));
-        string parallel = Guarded("parallel@2", () => Convert(bam, new PipelineOptions { Threads = 2 }));
-        string sequentialLenient = Guarded("sequential lenient", () => Convert(bam, new PipelineOptions { Sequential = true, Validation = ValidationMode.Lenient }));
-        string parallelLenient = Guarded("parallel@2 lenient parquet", () => Convert(bam, new PipelineOptions { Threads = 2, Validation = ValidationMode.Lenient }, parquet: true));
+        string? file = null;
+        if (bam.Length > FileInputBytes)
+        {
+            file = Path.Combine(Path.GetTempPath(), $"bamflow-fuzz-{Environment.ProcessId}.bam");
+            File.WriteAllBytes(file, bam);
+        }
+
+        try
+        {
+            return Execute(bam, file);
+        }
+        finally
+        {
+            if (file is not null)
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static Outcome Execute(byte[] bam, string? file)
+    {
+        BamReader Open() => file is null ? new BamReader(new MemoryStream(bam), "fuzz.bam") : BamReader.Open(file);
+        long allocationBound = AllocationBase + AllocationPerInputByte * bam.Length;
+        string reader = Guarded("reader", () => ReadAll(Open()), allocationBound);
+        string sequential = Guarded("sequential", () => Convert(Open(), new PipelineOptions { Sequential = true }), allocationBound);
+        string parallel = Guarded("parallel@2", () => Convert(Open(), new PipelineOptions { Threads = 2 }), allocationBound);
+        string sequentialLenient = Guarded("sequential lenient", () => Convert(Open(), new PipelineOptions { Sequential = true, Validation = ValidationMode.Lenient }), allocationBound);
+        string parallelLenient = Guarded("parallel@2 lenient parquet", () => Convert(Open(), new PipelineOptions { Threads = 2, Validation = ValidationMode.Lenient }, parquet: true), allocationBound);
+        if (System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64 is var peak && peak > PeakProcessBound)
+        {
+            return new Outcome("", $"memory: the process's peak resident memory reached {peak:N0} bytes (bound {PeakProcessBound:N0})");
+        }
+
         foreach (string result in (string[])[reader, sequential, parallel, sequentialLenient, parallelLenient])
         {
             if (result.StartsWith("FINDING", StringComparison.Ordinal))
@@ -226,9 +282,21 @@ internal static class Harness
         return new Outcome(reader.Split(" record ")[0].Split(" @ ")[0], null);
     }
 
-    private static string Guarded(string way, Func<string> run)
+    private static long s_mostAllocated;
+
+    private static string Guarded(string way, Func<string> run, long allocationBound)
     {
         Task<string> task = Task.Run(() =>
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            string result = Run();
+            long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            s_mostAllocated = Math.Max(s_mostAllocated, allocated);
+            return allocated > allocationBound ? $"FINDING {way}: allocated {allocated:N0} bytes for one input (bound {allocationBound:N0}), ending [{result}]" : result;
+        });
+        return task.Wait(s_deadline) ? task.Result : $"FINDING {way}: did not finish within {s_deadline.TotalSeconds} s";
+
+        string Run()
         {
             try
             {
@@ -254,13 +322,12 @@ internal static class Harness
             {
                 return $"FINDING {way}: {e.GetType().FullName}: {e.Message} {e.StackTrace?.Split('\n').FirstOrDefault()?.Trim()}";
             }
-        });
-        return task.Wait(s_deadline) ? task.Result : $"FINDING {way}: did not finish within {s_deadline.TotalSeconds} s";
+        }
     }
 
-    private static string ReadAll(byte[] bam)
+    private static string ReadAll(BamReader opened)
     {
-        using var reader = new BamReader(new MemoryStream(bam), "fuzz.bam");
+        using BamReader reader = opened;
         var line = new TextBuffer();
         long records = 0;
         while (reader.TryRead(out BamRecord record))
@@ -273,10 +340,10 @@ internal static class Harness
         return $"ok {records}";
     }
 
-    private static string Convert(byte[] bam, PipelineOptions options, bool parquet = false)
+    private static string Convert(BamReader opened, PipelineOptions options, bool parquet = false)
     {
-        using var reader = new BamReader(new MemoryStream(bam), "fuzz.bam");
-        var engine = new BamArrowPipeline(new() { BatchSize = 64 }, options);
+        using BamReader reader = opened;
+        var engine = new BamArrowPipeline(new() { BatchSize = 64, MaxBatchBytes = SegmentBytes }, options);
         IRecordBatchSink sink = parquet
             ? new ParquetSink(Stream.Null, new ParquetSinkOptions { RowGroupSize = 50 })
             : new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream);
