@@ -131,23 +131,7 @@ public sealed class BamArrowSchema
     /// and prints them raw; a run that writes nothing, such as statistics, accepts them too).
     /// </summary>
     /// <exception cref="BamHeaderFormatException">A reference name or the header text is not valid UTF-8.</exception>
-    public void ThrowIfNotWritable()
-    {
-        BamHeader header = Header;
-        string? sourceName = SourceName;
-        for (int i = 0; i < header.References.Count; i++)
-        {
-            if (!System.Text.Unicode.Utf8.IsValid(header.References[i].NameUtf8.Span))
-            {
-                throw BamHeaderFormatException.NotUtf8("name", $"reference {i}'s name", sourceName);
-            }
-        }
-
-        if (!System.Text.Unicode.Utf8.IsValid(header.ToSamText()))
-        {
-            throw BamHeaderFormatException.NotUtf8("text", "the header text", sourceName);
-        }
-    }
+    public void ThrowIfNotWritable() => Header.ThrowIfNotUtf8(SourceName);
 
     private static StringArray BuildReferenceDictionary(BamHeader header)
     {

@@ -44,6 +44,29 @@ public sealed class BamHeader
     }
 
     /// <summary>
+    /// Throws when a reference name or the header text (as <see cref="ToSamText"/> gives it) is not valid UTF-8: what
+    /// a writer of Utf8 columns and metadata strings cannot hold exactly. samtools accepts such bytes and prints them
+    /// raw, so only writers call this.
+    /// </summary>
+    /// <param name="fileName">The input's name, for the message.</param>
+    /// <exception cref="BamHeaderFormatException">Field <c>name</c> or <c>text</c>.</exception>
+    public void ThrowIfNotUtf8(string? fileName)
+    {
+        for (int i = 0; i < References.Count; i++)
+        {
+            if (!System.Text.Unicode.Utf8.IsValid(References[i].NameUtf8.Span))
+            {
+                throw BamHeaderFormatException.NotUtf8("name", $"reference {i}'s name", fileName);
+            }
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(ToSamText()))
+        {
+            throw BamHeaderFormatException.NotUtf8("text", "the header text", fileName);
+        }
+    }
+
+    /// <summary>
     /// The number (1-based) of the first line of <paramref name="text"/> before its first NUL that does not start with
     /// '@' (an empty line included), or 0 when there is none: what htslib's sam_hdr_sanitise refuses.
     /// </summary>

@@ -103,9 +103,22 @@ public sealed partial class BamArrowPipeline
     /// The chunks read for that stay in the plan, so nothing is read twice and a pipe works. Dispose the plan if
     /// it is not run.
     /// </summary>
-    public async Task<SchemaPlan> PlanAsync(BamReader reader, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The plan is for a conversion: the header and the scanned records are checked as the conversion checks them,
+    /// values included (a name or text that is not UTF-8, a position out of range: <see cref="BamRecord.ValidateValues"/>),
+    /// so the error a run reports is the first in file order whichever check finds it.
+    /// </remarks>
+    public Task<SchemaPlan> PlanAsync(BamReader reader, CancellationToken cancellationToken = default) =>
+        PlanAsync(reader, forConversion: true, cancellationToken);
+
+    private async Task<SchemaPlan> PlanAsync(BamReader reader, bool forConversion, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);
+        if (forConversion)
+        {
+            reader.Header.ThrowIfNotUtf8(reader.FileName);
+        }
+
         var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var faults = new FirstFault(stop);
 
@@ -144,7 +157,7 @@ public sealed partial class BamArrowPipeline
                         {
                             state.discovery.Observe(record);
                         }
-                    });
+                    }, checkValues: forConversion);
                 }
             }
 
@@ -192,7 +205,7 @@ public sealed partial class BamArrowPipeline
     /// </summary>
     public async Task<ConversionSummary> RunAsync(BamReader reader, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
     {
-        using SchemaPlan plan = await PlanAsync(reader, cancellationToken).ConfigureAwait(false);
+        using SchemaPlan plan = await PlanAsync(reader, forConversion: false, cancellationToken).ConfigureAwait(false);
         return await RunAsync(plan, null, progress, cancellationToken).ConfigureAwait(false);
     }
 

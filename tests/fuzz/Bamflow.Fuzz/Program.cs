@@ -314,6 +314,10 @@ internal static class Harness
             {
                 return $"{nameof(BamRecordFormatException)}.{e.Error} record {e.RecordIndex} @ {e.Position}";
             }
+            catch (UnsupportedInputException e)
+            {
+                return $"{nameof(UnsupportedInputException)}.{e.Format}";
+            }
             catch (BamFormatException e)
             {
                 return $"FINDING {way}: untyped {e.GetType().Name}: {e.Message}";
@@ -325,16 +329,27 @@ internal static class Harness
         }
     }
 
+    // The reader way models a conversion: after what samtools reads, the checks of what a writer can hold exactly
+    // (the header's text and names as UTF-8, then each record's values), in file order as the engines make them.
     private static string ReadAll(BamReader opened)
     {
         using BamReader reader = opened;
+        reader.Header.ThrowIfNotUtf8(reader.FileName);
         var line = new TextBuffer();
         long records = 0;
+        VirtualPosition position = reader.Position;
         while (reader.TryRead(out BamRecord record))
         {
+            BamRecordError error = record.ValidateValues();
+            if (error != BamRecordError.None)
+            {
+                throw BamRecordFormatException.Invalid(error, record.Data, reader.Header.References.Count, reader.FileName, records, position);
+            }
+
             line.Clear();
             SamFormatter.AppendRecord(record, reader.Header, line);
             records++;
+            position = reader.Position;
         }
 
         return $"ok {records}";
