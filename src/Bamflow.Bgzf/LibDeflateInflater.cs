@@ -4,7 +4,8 @@ namespace Bamflow.Bgzf;
 
 /// <summary>
 /// Inflates with libdeflate (the library htslib uses), loaded at run time from the system's
-/// <c>libdeflate.so.0</c>; nothing is bundled. Roughly twice as fast as zlib on BGZF blocks.
+/// <c>libdeflate.so.0</c>; nothing is bundled. In perf/RESULTS.md's micro-benchmark it inflates a BGZF block in
+/// 60 μs against 94 μs for the managed inflater (System.IO.Compression's zlib): 1.56× as fast.
 /// </summary>
 public sealed unsafe class LibDeflateInflater : IBgzfInflater
 {

@@ -63,7 +63,7 @@ internal static class Cli
         }
         catch (Exception e)
         {
-            // Never a crash dump for the user: name the failure, exit 1 (the stack goes to --verbose users via the message type).
+            // Never a crash dump for the user: name the failure and its type (a bug to report), exit 1. No stack trace is printed.
             Console.Error.WriteLine($"bamflow: internal error ({e.GetType().Name}): {e.Message}");
             return ExitCodes.Failure;
         }

@@ -10,8 +10,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// The conversion engine. The sequential frame reader feeds an ordered parallel inflate stage; a chunker cuts the
-/// inflated stream into chunks of records, into a bounded source block; a bounded <see cref="TransformBlock{TInput,TOutput}"/>
+/// The conversion engine. The sequential frame reader cuts the input into segments of BGZF blocks; an ordered parallel
+/// stage inflates each segment and walks its records into chunks (views of the segment's buffer, no copy), into a
+/// bounded source block (<see cref="ParallelRecordSource"/>); the record stages (filters, statistics, blocks of the
+/// user's) follow; a bounded <see cref="TransformBlock{TInput,TOutput}"/>
 /// (<c>MaxDegreeOfParallelism</c> = threads, <c>EnsureOrdered</c>) turns each chunk into a <see cref="RecordBatch"/>;
 /// an <see cref="ActionBlock{TInput}"/> hands them, in file order, to an <see cref="IRecordBatchSink"/>. Memory is
 /// bounded by the blocks' capacities, whatever the file size. A fault anywhere stops the reader and completes every

@@ -18,10 +18,10 @@ public enum ValidationMode
 public sealed record PipelineOptions
 {
     /// <summary>
-    /// Cores the run may use: every block (inflate, chunker, convert, writer) executes on one scheduler with this
-    /// many workers, and each parallel stage may use all of them. Default: every core. The file reader is the one
-    /// thread outside it: it only copies compressed blocks (I/O), and on a pipe it must be free to wait for input
-    /// without holding a worker.
+    /// Cores the run may use: every block (inflate and record walk, record stages, convert, writer) executes on one
+    /// scheduler with this many workers, and each parallel stage may use all of them. Default: every core. The reader
+    /// (I/O only: it copies compressed blocks) runs on those workers too when the input is a regular file; for a pipe
+    /// or device it runs on a thread of its own, free to wait for input without holding a worker.
     /// </summary>
     public int Threads { get; init; } = Environment.ProcessorCount;
 

@@ -179,7 +179,9 @@ public sealed class GraphTests
 
         Assert.Same(boom, thrown);
         Assert.False(sink.Completed);
-        Assert.True(reader.RecordCount < 20_000 && seen < 200, "the reader stopped early");
+        // Not the bytes read: a block of the user's lifts the reader's bound (it may hold chunks), so the reader may
+        // have read the whole file by then (PipelineFaultTests checks the bytes read where the bound holds).
+        Assert.True(seen < 200, $"the graph stopped early: {seen} of the 200 chunks reached the block");
     }
 
     [CorpusTheory]

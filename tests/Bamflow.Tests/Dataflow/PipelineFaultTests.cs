@@ -1,4 +1,5 @@
 using Apache.Arrow;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Dataflow;
 using Bamflow.Tests.Support;
@@ -15,16 +16,31 @@ public sealed class PipelineFaultTests
     [InlineData(3)]
     public async Task RunAsync_SinkThrows_CallerGetsThatException(int failAt)
     {
-        using BamReader reader = BamReader.Open(SharedData.CorpusPath("hts-specs__level-9.bam"));
+        using BamReader reader = OpenCounted("hts-specs__level-9.bam", out ReadCountingStream input, out long length);
         var boom = new IOException("disk full (injected)");
         var sink = new FailingSink(failAt, boom);
-        var engine = new BamArrowPipeline(new() { BatchSize = 100 }, new() { Threads = 4 });
+        var engine = new BamArrowPipeline(SmallSegments, new() { Threads = 4 });
 
         var thrown = await Assert.ThrowsAsync<IOException>(() => engine.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
 
         Assert.Same(boom, thrown);
         Assert.False(sink.Completed);
-        Assert.True(reader.RecordCount < 20_000, "the reader stopped early");
+        Assert.True(input.BytesRead < length / 2, $"the reader stopped early: it read {input.BytesRead} of {length} bytes");
+    }
+
+    /// <summary>
+    /// Segments of 64 KiB of records and a tag scan of one batch, so that a small corpus file is many segments and
+    /// the bytes read from it show whether a run stopped early.
+    /// </summary>
+    internal static ConversionOptions SmallSegments { get; } = new() { BatchSize = 100, MaxBatchBytes = 64 << 10, TagScanRecords = 100 };
+
+    /// <summary>A corpus BAM read through a <see cref="ReadCountingStream"/> (which the reader owns), and its length.</summary>
+    internal static BamReader OpenCounted(string corpusName, out ReadCountingStream input, out long length)
+    {
+        string path = SharedData.CorpusPath(corpusName);
+        length = new FileInfo(path).Length;
+        input = new ReadCountingStream(File.OpenRead(path));
+        return new BamReader(input, path);
     }
 
     [CorpusFact]

@@ -1,44 +1,45 @@
-using Bamflow.Arrow;
-using Bamflow.Bam;
-using Bamflow.Dataflow;
+using System.Text.RegularExpressions;
 using Bamflow.Tests.Support;
 
 namespace Bamflow.Tests.Dataflow;
 
-/// <summary>The library example of README.md, compiled and run: if it breaks, README is wrong.</summary>
-public sealed class ReadmeExampleTests
+/// <summary>
+/// The library example of README.md, compiled from README.md itself (src/Samples/ReadmeLibrary) and run: if it
+/// breaks, README is wrong.
+/// </summary>
+public sealed partial class ReadmeExampleTests : IDisposable
 {
+    private readonly string _dir = Directory.CreateTempSubdirectory("bamflow-readme-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
     [Fact]
-    public async Task ReadmeLibraryExample_ConvertsTheSample()
+    public void ReadmeLibraryExample_ConvertsTheSample()
     {
-        string outputPath = Path.Combine(Path.GetTempPath(), $"readme-{Guid.NewGuid():N}.arrow");
-        try
-        {
-            long records = await ReadmeExample(Conversion.Fixture("sample.bam"), outputPath);
+        string outputPath = Path.Combine(_dir, "readme.arrow");
+        string input = Conversion.Fixture("sample.bam");
 
-            Assert.Equal(2023, records);
-            Assert.Equal(2023, ArrowSam.ReadAll(File.ReadAllBytes(outputPath), stream: false).Sum(b => b.Length));
-        }
-        finally
-        {
-            File.Delete(outputPath);
-        }
+        var result = BamflowCli.RunDll(BamflowCli.Built(Path.Combine("src", "Samples", "ReadmeLibrary"), "ReadmeLibrary.dll"), input, outputPath);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        int records = ArrowSam.SamtoolsLines(input).Count;
+        Assert.Matches($"^{records} records in [0-9]+\\.[0-9]{{2}} s\n$", result.StdoutText);
+        Assert.Equal(records, ArrowSam.ReadAll(File.ReadAllBytes(outputPath), stream: false).Sum(b => b.Length));
     }
 
-    private static async Task<long> ReadmeExample(string inputPath, string outputPath)
+    [Fact]
+    public void ReadmeLibraryExample_IsTheProgramThatWasBuilt()
     {
-        // --- README: library example (keep in sync) ---
-        using BamReader reader = BamReader.Open(inputPath);
-        var engine = new BamArrowPipeline(
-            new ConversionOptions { IncludeQuality = false, TagMode = TagMode.Explicit, Tags = ["NM", "MD", "RG"] },
-            new PipelineOptions { Threads = Environment.ProcessorCount });
+        // The build takes the first csharp block after "## Library"; the program it wrote is that block, as it is now.
+        string readme = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "README.md")).ReplaceLineEndings("\n");
+        string built = File.ReadAllText(Path.Combine(SharedData.RepositoryRoot, "src", "Samples", "ReadmeLibrary", "obj", "ReadmeProgram.cs")).ReplaceLineEndings("\n");
 
-        await using OutputTarget output = OutputTarget.Open(outputPath);     // temp file + rename on commit
-        await using var sink = new ArrowIpcSink(output.Stream, ArrowIpcFormat.File);
-        ConversionSummary summary = await engine.RunAsync(reader, sink);
-        await output.CommitAsync();                                          // only now does outputPath appear
-        Console.WriteLine($"{summary.Records} records in {summary.Elapsed.TotalSeconds:F2} s");
-        // --- end of README example ---
-        return summary.Records;
+        Match example = LibraryExample().Match(readme);
+
+        Assert.True(example.Success, "README.md has no csharp block after its '## Library' heading");
+        Assert.Equal(example.Groups[1].Value, built);
     }
+
+    [GeneratedRegex("\n## Library\n.*?\n```csharp\n(.*?\n)```", RegexOptions.Singleline)]
+    private static partial Regex LibraryExample();
 }

@@ -5,21 +5,11 @@ namespace Bamflow.Tests.Support;
 /// of a schedule — a first read of <c>firstRead</c> bytes, then pseudo-random sizes of 1 to <c>maxRead</c> bytes from a
 /// seed (the same seed gives the same reads), so read boundaries fall anywhere inside a block.
 /// </summary>
-public sealed class TrickleStream(byte[] data, int maxRead, int seed = 1, int firstRead = 0) : Stream
+public sealed class TrickleStream(byte[] data, int maxRead, int seed = 1, int firstRead = 0) : ReadOnlyPipeStream
 {
     private readonly Random _sizes = new(seed);
     private int _position;
     private bool _first = firstRead > 0;
-
-    public override bool CanRead => true;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     /// <summary>The number of calls to <see cref="Read(Span{byte})"/> so far.</summary>
     public int Reads { get; private set; }
@@ -34,16 +24,4 @@ public sealed class TrickleStream(byte[] data, int maxRead, int seed = 1, int fi
         _position += n;
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
