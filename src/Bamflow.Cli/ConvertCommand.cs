@@ -226,7 +226,8 @@ internal static class ConvertCommand
         (string Role, string Path)[] files =
         [
             .. inputPath == "-" ? [] : new[] { ("the input", inputPath) },
-            .. outputPath == "-" ? [] : new[] { (outputDefaulted ? "the output (named after the input; give -o)" : "the output", outputPath) },
+            // -o -: standard output, which the shell may have opened on the input itself (`-o - >> x.bam`).
+            .. outputPath == "-" ? new[] { ("standard output (-o -)", "/dev/stdout") } : new[] { (outputDefaulted ? "the output (named after the input; give -o)" : "the output", outputPath) },
             .. jsonPath is null or "-" ? [] : new[] { ("--summary-json", jsonPath) },
         ];
         for (int later = 1; later < files.Length; later++)

@@ -59,6 +59,20 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void Convert_StandardOutputOpenedOnTheInput_ExitsTwoAndTouchesNothing()
+    {
+        string input = Path.Combine(_dir, "x.bam");
+        byte[] bam = File.ReadAllBytes(Conversion.Fixture("sample.bam"));
+        File.WriteAllBytes(input, bam);
+
+        var result = BamflowCli.RunWithRedirections($">> '{input}'", "convert", input, "-o", "-");
+
+        Assert.True(result.ExitCode == 2, $"exit {result.ExitCode}: {result.Stderr}");
+        Assert.Contains("is the same file as", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(bam, File.ReadAllBytes(input));
+    }
+
+    [Fact]
     public void Convert_DistinctOutputs_AreNotRefused()
     {
         string output = Path.Combine(_dir, "x.arrow");
