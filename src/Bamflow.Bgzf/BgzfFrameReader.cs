@@ -17,6 +17,7 @@ public sealed class BgzfFrameReader : IDisposable
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
+    private readonly long _streamDelta;   // the stream's position minus the compressed offset (a stream may start inside a file)
     private int _readAhead;
     private bool _streamEnded;
 
@@ -32,6 +33,7 @@ public sealed class BgzfFrameReader : IDisposable
         _leaveOpen = leaveOpen;
         FileName = fileName;
         CompressedOffset = startOffset;
+        _streamDelta = stream.CanSeek ? stream.Position - startOffset : 0;
     }
 
     /// <summary>Name used in error messages.</summary>
@@ -156,6 +158,28 @@ public sealed class BgzfFrameReader : IDisposable
         _readAhead -= blockLength;
         missing = 0;
         return true;
+    }
+
+    /// <summary>Whether <see cref="Seek"/> can move this reader (its stream can seek).</summary>
+    public bool CanSeek => _stream.CanSeek;
+
+    /// <summary>
+    /// Moves to the block at <paramref name="compressedOffset"/> (a block start, as an index gives it): the bytes read
+    /// ahead and not taken are dropped, and the next frame read or taken is the one there.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The stream cannot seek (a pipe).</exception>
+    public void Seek(long compressedOffset)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(compressedOffset);
+        if (!_stream.CanSeek)
+        {
+            throw new NotSupportedException($"{FileName ?? "the input"} cannot seek (a pipe or a device): ranges need a file");
+        }
+
+        _stream.Position = compressedOffset + _streamDelta;
+        CompressedOffset = compressedOffset;
+        _readAhead = 0;
+        _streamEnded = false;
     }
 
     /// <summary>

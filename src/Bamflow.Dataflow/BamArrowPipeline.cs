@@ -4,20 +4,21 @@ using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
 using Bamflow.Arrow;
 using Bamflow.Bam;
+using Bamflow.Bgzf;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Bamflow.Dataflow;
 
 /// <summary>
-/// The conversion engine. The sequential frame reader cuts the input into segments of BGZF blocks; an ordered parallel
-/// stage inflates each segment and walks its records into chunks (views of the segment's buffer, no copy), into a
-/// bounded source block (<see cref="ParallelRecordSource"/>); the record stages (filters, statistics, blocks of the
-/// user's) follow; a bounded <see cref="TransformBlock{TInput,TOutput}"/>
+/// The conversion engine: one graph for every thread count. The source block (<see cref="RecordSource"/>: the BGZF
+/// segment reader, a parallel ordered inflate block, and the sequential step that joins records straddling two
+/// segments) gives chunks of records, views of a fixed set of segment buffers; the record stages (filters, statistics,
+/// blocks of the user's) follow; a bounded <see cref="TransformBlock{TInput,TOutput}"/>
 /// (<c>MaxDegreeOfParallelism</c> = threads, <c>EnsureOrdered</c>) turns each chunk into a <see cref="RecordBatch"/>;
 /// an <see cref="ActionBlock{TInput}"/> hands them, in file order, to an <see cref="IRecordBatchSink"/>. Memory is
-/// bounded by the blocks' capacities, whatever the file size. A fault anywhere stops the reader and completes every
-/// block; the caller gets that original exception.
+/// bounded by the segment buffers and the blocks' capacities, whatever the file size or the read length. A fault anywhere
+/// stops the reader and completes every block; the caller gets that original exception.
 /// </summary>
 public sealed partial class BamArrowPipeline
 {
@@ -44,8 +45,7 @@ public sealed partial class BamArrowPipeline
     /// <summary>
     /// Puts your own block between the conversion and the sink: it sees every <see cref="RecordBatch"/>, in file
     /// order, and must pass each one on (the sink writes what it passes; the engine disposes them afterwards). It
-    /// gets the same options as <see cref="Then"/>; if it faults, the run fails with that exception. Needs a sink
-    /// and the parallel engine.
+    /// gets the same options as <see cref="Then"/>; if it faults, the run fails with that exception. Needs a sink.
     /// </summary>
     public BamArrowPipeline ThenBatches(Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordBatch, RecordBatch>> createBlock)
     {
@@ -91,7 +91,7 @@ public sealed partial class BamArrowPipeline
     /// engine's own blocks use (the run's scheduler, cancellation and a bounded capacity) and returns a block that
     /// passes chunks on, in order; it may drop records with <see cref="RecordChunk.Retain"/>, and it must pass on
     /// every chunk it receives (the engine releases their memory after conversion). If it faults, the run fails
-    /// with that exception. Not available with <see cref="PipelineOptions.Sequential"/>.
+    /// with that exception.
     /// </summary>
     public BamArrowPipeline Then(Func<ExecutionDataflowBlockOptions, IPropagatorBlock<RecordChunk, RecordChunk>> createBlock, string name = "custom")
     {
@@ -125,34 +125,27 @@ public sealed partial class BamArrowPipeline
         var faults = new FirstFault(stop);
 
         // Every block of the run shares one scheduler of Threads workers: --threads is the number of cores the
-        // conversion uses, whatever stage (inflate, chunk, convert, write) needs them at the moment.
+        // conversion uses, whatever stage (read, inflate, join, convert, write) needs them at the moment.
         bool lenient = _pipeline.Validation == ValidationMode.Lenient;
-        TaskScheduler scheduler = _pipeline.Sequential
-            ? TaskScheduler.Default
-            : new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, _pipeline.Threads).ConcurrentScheduler;
-        IChunkSource source = _pipeline.Sequential
-            ? new SequentialChunkSource(reader, new RecordChunker(reader, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient))
-            : new ParallelRecordSource(reader.DetachBody(), reader.Header.References.Count, reader.FileName, _pipeline.Inflater, scheduler, _pipeline.Threads, _conversion.BatchSize, _conversion.MaxBatchBytes, limit: null, lenient, ChunksOut, faults, reader.MaxRecordSize);
-        var plan = new SchemaPlan(reader, source, scheduler, stop, faults);
+        int threads = _pipeline.EffectiveThreads;
+        TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, threads).ConcurrentScheduler;
+        BgzfRemainder body = reader.DetachBody();
+        var segments = new BgzfSegmentReader(body.Frames, body.LastFrameWasEofMarker);
+        var joiner = new BamRecordJoiner(reader.MaxRecordSize, _conversion.MaxBatchBytes / 4, reader.FileName, body.Buffered, body.BufferedPosition);
+        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, _conversion.MaxBatchBytes, lenient, PlanSlots + RunSlots(threads), faults);
+        var plan = new SchemaPlan(reader, source, joiner, scheduler, stop, faults);
         try
         {
             var discovery = new TagDiscovery();
-            int referenceCount = reader.Header.References.Count;
             if (_conversion.TagMode != TagMode.None)
             {
-                object? lastBuffer = null;
-                int heldBuffers = 0;
-                while (discovery.RecordsScanned < _conversion.TagScanRecords && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
+                // The scan holds the chunks it reads (they are converted afterwards, so a pipe is read once): at most
+                // PlanBudgetBatches batches' bytes of them, so that long reads do not hold a whole file.
+                long held = 0, heldLimit = (long)PlanBudgetBatches * _conversion.MaxBatchBytes;
+                while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
-                    if (chunk.Buffer != lastBuffer)
-                    {
-                        // The plan holds this chunk's buffer (a segment, shared by the chunks cut from it): room to read the next.
-                        lastBuffer = chunk.Buffer;
-                        heldBuffers++;
-                        (source as ParallelRecordSource)?.LimitChunksOut(ChunksOut + heldBuffers);
-                    }
-
+                    held += chunk.Length;
                     chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
                         if (state.discovery.RecordsScanned < state.TagScanRecords)
@@ -164,6 +157,7 @@ public sealed partial class BamArrowPipeline
             }
 
             faults.ThrowIfFaulted();
+            plan.TagScanRecords = discovery.RecordsScanned;
             plan.Schema = BamArrowSchema.Create(reader.Header, _conversion, discovery, reader.FileName);
             if (_conversion.TagMode == TagMode.Explicit)
             {
@@ -187,11 +181,17 @@ public sealed partial class BamArrowPipeline
         }
     }
 
+    /// <summary>The tag scan holds at most this many batches' bytes of chunks (<see cref="ConversionOptions.MaxBatchBytes"/>).</summary>
+    internal const int PlanBudgetBatches = 4;
+
+    /// <summary>The slots (segment buffers) the tag scan may hold: its budget, and the segment its last chunk shares.</summary>
+    private const int PlanSlots = PlanBudgetBatches + 2;
+
     /// <summary>
-    /// Chunks in memory (cut and not yet converted): one per conversion slot, and one ready or being cut (cutting is
-    /// quicker than converting, so the next one is cut while every slot converts).
+    /// The slots a run needs besides the planning's: one per conversion slot and per record stage's slot, one per worker
+    /// inflating, and those between the stages (the reader's, the join's, the source's output, the feed's).
     /// </summary>
-    private int ChunksOut => _pipeline.EffectiveCapacity + 1;
+    private int RunSlots(int threads) => (_pipeline.EffectiveCapacity * (_stages.Count + 1)) + threads + 5;
 
     /// <summary>Converts every record of <paramref name="reader"/> into <paramref name="sink"/>.</summary>
     public async Task<ConversionSummary> RunAsync(BamReader reader, IRecordBatchSink sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
@@ -215,11 +215,6 @@ public sealed partial class BamArrowPipeline
     public async Task<ConversionSummary> RunAsync(SchemaPlan plan, IRecordBatchSink? sink, ConversionProgress? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        if (_pipeline.Sequential && (_stages.Any(s => s.CreateBlock is not null) || _batchStages.Count > 0))
-        {
-            throw new InvalidOperationException("blocks added with Then or ThenBatches need the parallel engine; PipelineOptions.Sequential has no blocks");
-        }
-
         if (sink is null && _batchStages.Count > 0)
         {
             throw new InvalidOperationException("blocks added with ThenBatches need a sink: a run without one builds no batches");
@@ -231,14 +226,12 @@ public sealed partial class BamArrowPipeline
         }
 
         progress ??= new ConversionProgress();
-        int plannedChunks = plan.Prefetched.Count;
         using CancellationTokenRegistration link = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), plan.Stop);
-        int workers = _pipeline.Sequential ? 1 : _pipeline.Threads;
+        int workers = _pipeline.EffectiveThreads;
         var tally = new RunTally(
             [.. _stages.Select(stage => stage.Process is null ? null : new StageClock(stage.Name, workers))],
             new StageClock("convert", workers),
             new StageClock("write", 1),
-            new YoungCollector(_pipeline.YoungCollectionBytes),
             _logger);
         ColumnBufferPool pool = sink is { ReleasesBatchMemory: true } ? ColumnBufferPool.CreatePooling() : ColumnBufferPool.None;
         if (sink is not null)
@@ -247,9 +240,7 @@ public sealed partial class BamArrowPipeline
         }
 
         RecordLimit? limit = _pipeline.Limit is { } n ? new RecordLimit(n) : null;
-        (long records, long batches) = _pipeline.Sequential
-            ? await RunSequentialAsync(plan, sink, pool, progress, tally, limit).ConfigureAwait(false)
-            : await RunParallelAsync(plan, sink, pool, progress, tally, limit).ConfigureAwait(false);
+        (long records, long batches) = await RunGraphAsync(plan, sink, pool, progress, tally, limit).ConfigureAwait(false);
         cancellationToken.ThrowIfCancellationRequested();
         if (sink is not null)
         {
@@ -259,13 +250,13 @@ public sealed partial class BamArrowPipeline
         TimeSpan elapsed = Stopwatch.GetElapsedTime(plan.StartedAt);
         tally.ReportRest();
         bool missingEof = plan.Source.MissingEofMarker;
-        if (missingEof && !_pipeline.Sequential)
+        if (missingEof)
         {
-            LogMissingEof(_logger, plan.Reader.FileName ?? "input"); // the sequential reader warns itself
+            LogMissingEof(_logger, plan.Reader.FileName ?? "input");
         }
 
         var summary = new ConversionSummary(
-            records, batches, elapsed, plan.Source.CompressedBytesRead, _pipeline.Sequential ? 1 : _pipeline.Threads,
+            records, batches, elapsed, plan.Source.CompressedBytesRead, _pipeline.EffectiveThreads,
             _pipeline.Sequential, missingEof, plan.Schema.HasTagsColumn ? plan.Schema.TagColumns.Count : 0)
         {
             // With the limit reached, the records read ahead of it were not looked at: they are not "read".
@@ -274,79 +265,18 @@ public sealed partial class BamArrowPipeline
             Stages = [.. plan.Source.Clocks.Concat(tally.Stages.OfType<StageClock>()).Concat(sink is null ? [] : [tally.Convert, tally.Write]).Select(c => c.Snapshot(elapsed))],
             PeakManagedBytes = Math.Max(tally.PeakManagedBytes, GC.GetTotalMemory(forceFullCollection: false)),
             PeakProcessBytes = PeakProcessMemory(),
-            YoungCollections = tally.Young.Collections,
-            // The sequential path holds the planning's chunks, then one at a time.
-            PeakChunks = plan.Source is ParallelRecordSource parallel ? parallel.PeakChunksOut : Math.Max(plannedChunks, plan.Source.RecordsRead > 0 ? 1 : 0),
+            PeakChunks = plan.Source.PeakChunksOut,
             PeakBatches = tally.PeakBatches,
         };
         LogFinished(_logger, summary.Records, summary.Batches, summary.Elapsed.TotalSeconds);
         return summary;
     }
 
-    /// <summary>One thread, no blocks: read a chunk, run the record stages, build its batch, write it.</summary>
-    private async Task<(long Records, long Batches)> RunSequentialAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally, RecordLimit? limit)
-    {
-        int limitAfter = LimitAfterStage;
-        var builder = new RecordBatchBuilder(plan.Schema, pool);
-        long records = 0, batches = 0;
-        CancellationToken token = plan.Stop.Token;
-        try
-        {
-            while (limit is not { Reached: true } && await plan.NextAsync(token).ConfigureAwait(false) is { } chunk)
-            {
-                progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
-                if (limitAfter < 0)
-                {
-                    limit?.Apply(chunk);
-                }
-
-                for (int i = 0; i < _stages.Count; i++)
-                {
-                    tally.Stages[i]!.Time(() => _stages[i].Process!(chunk));
-                    if (i == limitAfter)
-                    {
-                        limit?.Apply(chunk);
-                    }
-                }
-
-                if (sink is null || chunk.KeptCount == 0)
-                {
-                    if (sink is null)
-                    {
-                        records += chunk.KeptCount;
-                        progress.OnWritten(chunk.KeptCount);
-                    }
-
-                    tally.Finish(chunk);
-                    tally.Young.AfterBatch();
-                    continue;
-                }
-
-                tally.BatchStarted();
-                RecordBatch batch = tally.Convert.Time(() => Convert(chunk, builder, tally));
-                long writeStart = Stopwatch.GetTimestamp();
-                tally.SamplePeakManaged();
-                await sink.WriteAsync(batch, token).ConfigureAwait(false);
-                tally.Write.Add(writeStart);
-                Release(batch, sink, pool);
-                tally.BatchDone();
-                progress.OnWritten(batch.Length);
-                records += batch.Length;
-                batches++;
-                tally.Young.AfterBatch();
-            }
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            plan.Faults.Record(e);
-        }
-
-        plan.Faults.ThrowIfFaulted();
-        token.ThrowIfCancellationRequested();
-        return (records, batches);
-    }
-
-    private async Task<(long Records, long Batches)> RunParallelAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally, RecordLimit? limit)
+    /// <summary>
+    /// The graph, the same for every thread count: the source block, the record stages, the conversion (ordered,
+    /// parallel, bounded) and the sink, all on the run's scheduler.
+    /// </summary>
+    private async Task<(long Records, long Batches)> RunGraphAsync(SchemaPlan plan, IRecordBatchSink? sink, ColumnBufferPool pool, ConversionProgress progress, RunTally tally, RecordLimit? limit)
     {
         FirstFault faults = plan.Faults;
         CancellationToken token = plan.Stop.Token;
@@ -354,7 +284,7 @@ public sealed partial class BamArrowPipeline
         long records = 0, batches = 0;
         ExecutionDataflowBlockOptions Parallel() => new()
         {
-            MaxDegreeOfParallelism = _pipeline.Threads,
+            MaxDegreeOfParallelism = _pipeline.EffectiveThreads,
             EnsureOrdered = true,
             BoundedCapacity = _pipeline.EffectiveCapacity,
             SingleProducerConstrained = true,
@@ -373,7 +303,7 @@ public sealed partial class BamArrowPipeline
         // The record stages, in order: each a parallel ordered block (or the user's own); the limit (one worker, so it
         // counts in file order) after the last stage that may drop records. Once it is reached, the stages before it
         // have nothing left to do (it drops every later record) and the source stops reading.
-        var source = (ParallelRecordSource)plan.Source;
+        RecordSource source = plan.Source;
         int limitAfter = LimitAfterStage;
         var blocks = new List<IDataflowBlock>();
         ITargetBlock<RecordChunk>? head = null;
@@ -443,14 +373,13 @@ public sealed partial class BamArrowPipeline
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     progress.OnWritten(chunk.KeptCount);
                     tally.Finish(chunk);
-                    tally.Young.AfterBatch();
                 },
                 single);
             blocks.Add(end);
         }
         else
         {
-            bool sinkTakesBatches = sink.Attach(new SinkContext(plan.Scheduler, _pipeline.Threads, token, batch => Release(batch, sink, pool)));
+            bool sinkTakesBatches = sink.Attach(new SinkContext(plan.Scheduler, _pipeline.EffectiveThreads, token, batch => Release(batch, sink, pool)));
             // Batches in memory: the conversion stage's capacity bounds the batches it holds, and the sink holds one
             // more. So that the one being written counts too, a conversion starts only when fewer than the capacity
             // are alive (converting, converted or being written): a worker writing is not converting, so this keeps
@@ -511,7 +440,6 @@ public sealed partial class BamArrowPipeline
 
                     tally.BatchDone();
                     alive?.Release();
-                    tally.Young.AfterBatch();
                 }),
                 single);
             // The batch stages (the user's blocks between conversion and the sink), in order.
@@ -538,7 +466,7 @@ public sealed partial class BamArrowPipeline
         }
 
         // Blocks of the user's among the record stages may hold chunks: then the source must not wait for them.
-        source.LimitChunksOut(_stages.All(stage => stage.CreateBlock is null) ? ChunksOut : int.MaxValue);
+        source.LimitSlots(_stages.All(stage => stage.CreateBlock is null) ? PlanSlots + RunSlots(_pipeline.EffectiveThreads) : int.MaxValue);
 
         // Feed the graph: first the chunks read while planning, then the source block's, in order. An error of the
         // input (a bad block, a cut record) comes after the chunks before it: it is reported only once they have all
@@ -577,7 +505,7 @@ public sealed partial class BamArrowPipeline
 
         try
         {
-            await Task.WhenAll([feed, plan.Source is ParallelRecordSource p ? p.Completion : Task.CompletedTask, .. blocks.Select(b => b.Completion)]).ConfigureAwait(false);
+            await Task.WhenAll([feed, plan.Source.Completion, .. blocks.Select(b => b.Completion)]).ConfigureAwait(false);
         }
         catch (Exception) when (faults.Exception is not null || token.IsCancellationRequested)
         {
@@ -644,7 +572,7 @@ public sealed partial class BamArrowPipeline
     /// A run's bookkeeping: the tally of its own stages (null for a user block: the engine cannot time inside
     /// it), the peak managed heap, and the invalid records skipped under lenient validation.
     /// </summary>
-    private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, YoungCollector young, ILogger logger)
+    private sealed class RunTally(StageClock?[] stages, StageClock convert, StageClock write, ILogger logger)
     {
         private const int SkipWarnings = 20;   // then one line at the end for the rest
         private long _peakManaged;
@@ -682,8 +610,6 @@ public sealed partial class BamArrowPipeline
         public StageClock Convert => convert;
 
         public StageClock Write => write;
-
-        public YoungCollector Young => young;
 
         public long PeakManagedBytes => Interlocked.Read(ref _peakManaged);
 
@@ -751,8 +677,9 @@ public sealed partial class BamArrowPipeline
 /// <summary>A started run whose schema is fixed: the reader, the schema, and the chunks already read to find it.</summary>
 public sealed class SchemaPlan : IDisposable
 {
-    internal SchemaPlan(BamReader reader, IChunkSource source, TaskScheduler scheduler, CancellationTokenSource stop, FirstFault faults)
+    internal SchemaPlan(BamReader reader, RecordSource source, BamRecordJoiner joiner, TaskScheduler scheduler, CancellationTokenSource stop, FirstFault faults)
     {
+        _joiner = joiner;
         Reader = reader;
         Source = source;
         Scheduler = scheduler;
@@ -767,7 +694,12 @@ public sealed class SchemaPlan : IDisposable
     /// <summary>The schema every batch will have.</summary>
     public BamArrowSchema Schema { get; internal set; } = null!;
 
-    internal IChunkSource Source { get; }
+    private readonly BamRecordJoiner _joiner;
+
+    internal RecordSource Source { get; }
+
+    /// <summary>How many records the tag scan looked at (it stops at the scan's record count, or at its byte budget).</summary>
+    public long TagScanRecords { get; internal set; }
 
     /// <summary>When the run started reading (its wall time counts from here, the tag scan included).</summary>
     internal long StartedAt { get; }
@@ -807,5 +739,6 @@ public sealed class SchemaPlan : IDisposable
 
         Prefetched.Clear();
         Source.Dispose();
+        _joiner.Dispose();
     }
 }

@@ -51,22 +51,17 @@ public sealed record PipelineOptions
     /// <summary>What an invalid record does to the run (default <see cref="ValidationMode.Strict"/>).</summary>
     public ValidationMode Validation { get; init; } = ValidationMode.Strict;
 
-    /// <summary>Run on one thread with no parallel blocks (the baseline).</summary>
+    /// <summary>
+    /// The single-core baseline: the same graph with <see cref="Threads"/> = 1 (kept for scripts written for the
+    /// separate sequential engine of earlier versions, which is gone).
+    /// </summary>
     public bool Sequential { get; init; }
 
-    /// <summary>
-    /// Bytes the run may allocate before the engine collects the GC's youngest generation itself (checked once per
-    /// batch; 0 leaves it to the GC). Default 4 MiB. The big buffers are pooled, so all a run allocates after its
-    /// start is small objects (≈ 30 KB a batch). The GC sizes its young generation from the CPU's cache, tens of MB,
-    /// and would rarely collect it: peak memory would grow over a long run by up to that much. A collection here
-    /// takes a fraction of a millisecond, because almost nothing in the young generation survives. The count is the
-    /// whole process's: in a process that allocates a lot besides the run (a server), set 0, since the GC then
-    /// collects often anyway and these collections would only add to them.
-    /// </summary>
-    public long YoungCollectionBytes { get; init; } = 4 << 20;
+    /// <summary>The threads the run uses: 1 with <see cref="Sequential"/>, else <see cref="Threads"/>.</summary>
+    public int EffectiveThreads => Sequential ? 1 : Threads;
 
     /// <summary>The effective conversion-stage capacity.</summary>
-    public int EffectiveCapacity => BoundedCapacity ?? Math.Max(2, Threads);
+    public int EffectiveCapacity => BoundedCapacity ?? Math.Max(2, EffectiveThreads);
 
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the bad one.</summary>
     public void Validate()
@@ -84,11 +79,6 @@ public sealed record PipelineOptions
         if (SinkCapacity < 1)
         {
             throw new ArgumentException($"sink capacity must be at least 1 (got {SinkCapacity})", nameof(SinkCapacity));
-        }
-
-        if (YoungCollectionBytes < 0)
-        {
-            throw new ArgumentException($"young collection bytes must not be negative (got {YoungCollectionBytes})", nameof(YoungCollectionBytes));
         }
 
         if (Limit is < 0)
@@ -164,7 +154,7 @@ public sealed class ConversionProgress
 /// <param name="Elapsed">Wall time of the run, from the first record read (after the header) to the end.</param>
 /// <param name="CompressedBytesRead">Input bytes consumed.</param>
 /// <param name="Threads">Worker threads of the parallel stage (1 when sequential).</param>
-/// <param name="Sequential">Whether the sequential path ran.</param>
+/// <param name="Sequential">Whether <see cref="PipelineOptions.Sequential"/> was set (the run had one thread).</param>
 /// <param name="MissingEofMarker">Whether the input lacked the BGZF EOF marker block (probably truncated).</param>
 /// <param name="TagColumns">The tag children the schema got.</param>
 public sealed record ConversionSummary(
@@ -189,15 +179,12 @@ public sealed record ConversionSummary(
     /// <summary>The process's peak resident memory at the end of the run (VmHWM on Linux; 0 where unknown).</summary>
     public long PeakProcessBytes { get; init; }
 
-    /// <summary>Young-generation collections the engine asked for (<see cref="PipelineOptions.YoungCollectionBytes"/>).</summary>
-    public int YoungCollections { get; init; }
-
     /// <summary>
-    /// The most record-chunk buffers in memory at once. The parallel engine's are its segments (the inflated bytes of
-    /// about <see cref="Bamflow.Arrow.ConversionOptions.MaxBatchBytes"/> of BGZF blocks, holding one chunk, or several
-    /// when <see cref="Bamflow.Arrow.ConversionOptions.BatchSize"/> cuts them), from the read to the release of their
-    /// last chunk: without blocks of your own among the record stages, at most the conversion capacity + 1 + the
-    /// thread count, plus those of the chunks read while planning (the tag scan's). The sequential path's are its chunks.
+    /// The most segment buffers out at once (each holds the inflated bytes of about
+    /// <see cref="Bamflow.Arrow.ConversionOptions.MaxBatchBytes"/> of BGZF blocks: one chunk, or several when
+    /// <see cref="Bamflow.Arrow.ConversionOptions.BatchSize"/> cuts them), from the read to the release of their last
+    /// chunk. The engine has a fixed number of them: without blocks of your own among the record stages, at most
+    /// 6 for the tag scan + the conversion capacity × (record stages + 1) + the thread count + 5, whatever the input.
     /// </summary>
     public int PeakChunks { get; init; }
 

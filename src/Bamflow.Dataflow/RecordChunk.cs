@@ -15,26 +15,12 @@ namespace Bamflow.Dataflow;
 /// </summary>
 public sealed class RecordChunk
 {
-    // Chunk buffers are MBs: a best-fit pool of the source's (not ArrayPool, which rounds 9 MB up to 16 MB and
-    // keeps what it pooled for the life of the process).
-    private readonly ColumnBufferPool _buffers;
-    private readonly int _byteBudget;   // the chunker ends the chunk at the first record once it holds this many bytes
-    private readonly SharedBuffer? _shared;   // a view into the parallel source's inflated segment (else _data is the chunk's own)
+    private readonly SharedBuffer _shared;   // the source's segment buffer, shared by the chunks cut from it
     private int _offset;
     private byte[] _data;
     private ulong[] _positions;
     private ulong[]? _dropped;    // bit per record, set when a filter drops it
     private List<BamRecordFormatException>? _skipped;
-
-    internal RecordChunk(ColumnBufferPool buffers, int capacity, int byteBudget, int referenceCount, string? fileName)
-    {
-        _buffers = buffers;
-        _byteBudget = byteBudget;
-        ReferenceCount = referenceCount;
-        FileName = fileName;
-        _data = buffers.Rent(Math.Max(capacity, 4096));
-        _positions = ArrayPool<ulong>.Shared.Rent(Math.Clamp(capacity / 256, 16, 1024));
-    }
 
     /// <summary>
     /// A view of <paramref name="count"/> whole records at <paramref name="offset"/> in a buffer the parallel source
@@ -42,7 +28,6 @@ public sealed class RecordChunk
     /// </summary>
     internal RecordChunk(SharedBuffer shared, int offset, int length, ulong[] positions, int count, int referenceCount, string? fileName)
     {
-        _buffers = ColumnBufferPool.None;
         _shared = shared;
         _data = shared.Array;
         _offset = offset;
@@ -53,17 +38,8 @@ public sealed class RecordChunk
         FileName = fileName;
     }
 
-    /// <summary>
-    /// A first buffer size for a chunk of at most this many records and bytes (short reads; it grows as needed). At
-    /// most <see cref="FullCapacity"/>: the pages of a pooled array are only touched as records fill it.
-    /// </summary>
-    internal static int InitialCapacity(int maxRecords, int maxBytes) => (int)Math.Clamp(maxRecords * 512L, 4096, Math.Max(4096, Math.Min(FullCapacity(maxBytes), Array.MaxLength)));
-
-    /// <summary>What a chunk with this byte budget usually needs: it ends at the first record past the budget.</summary>
-    private static long FullCapacity(int maxBytes) => maxBytes + (long)(maxBytes >> 3);
-
     /// <summary>What holds the bytes: the same object for chunks that share a buffer (the parallel source's segment).</summary>
-    internal object Buffer => _shared ?? (object)_data;
+    internal object Buffer => _shared;
 
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(_offset, Length);
@@ -101,69 +77,10 @@ public sealed class RecordChunk
     /// <summary>The virtual position of record <paramref name="index"/> (0-based within the chunk).</summary>
     public VirtualPosition PositionOf(int index) => new(_positions[index]);
 
-    /// <summary>Appends a whole record (the sequential path).</summary>
-    internal void Add(ReadOnlySpan<byte> record, VirtualPosition position)
-    {
-        BeginRecord(position);
-        Span<byte> size = stackalloc byte[4];
-        BinaryPrimitives.WriteInt32LittleEndian(size, record.Length);
-        Append(size);
-        Append(record);
-        EndRecord();
-    }
-
-    /// <summary>Notes where the next record starts (the parallel chunker then appends its bytes piecewise).</summary>
-    internal void BeginRecord(VirtualPosition position)
-    {
-        if (Count == _positions.Length)
-        {
-            ulong[] grown = ArrayPool<ulong>.Shared.Rent(_positions.Length * 2);
-            _positions.AsSpan().CopyTo(grown);
-            ArrayPool<ulong>.Shared.Return(_positions);
-            _positions = grown;
-        }
-
-        _positions[Count] = position.Value;
-    }
-
-    /// <summary>Appends bytes of the current record.</summary>
-    internal void Append(ReadOnlySpan<byte> bytes)
-    {
-        int needed = Length + bytes.Length;
-        if (needed > _data.Length)
-        {
-            // A chunk ends at the first record past its byte budget: grow to just past the budget, not to twice it
-            // (later chunks are sized like this one, and a 16 MiB array would only sit in the pool).
-            long step = (long)_data.Length * 2, full = FullCapacity(_byteBudget);
-            if (_data.Length < full && step >= _byteBudget)
-            {
-                step = full;
-            }
-
-            byte[] grown = _buffers.Rent((int)Math.Min(Math.Max(step, needed), Array.MaxLength));
-            _data.AsSpan(0, Length).CopyTo(grown);
-            _buffers.Return(_data);
-            _data = grown;
-        }
-
-        bytes.CopyTo(_data.AsSpan(Length));
-        Length = needed;
-    }
-
-    /// <summary>Marks the current record complete.</summary>
-    internal void EndRecord() => Count++;
-
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
-        if (_shared is not null)
-        {
-            _shared.Release();
-        }
-        else
-        {
-            _buffers.Return(_data);
-        }
+        _shared.Release();
 
         ArrayPool<ulong>.Shared.Return(_positions);
         if (_dropped is not null)

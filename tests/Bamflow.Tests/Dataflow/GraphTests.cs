@@ -195,19 +195,16 @@ public sealed class GraphTests
 
         (_, ConversionSummary summary) = Conversion.ToIpc(path, engine);
 
-        string[] expected = sequential
-            ? ["read + inflate + chunk", "-F 4", "convert", "write"]
-            : ["read", "read: waiting (backpressure)", "inflate", "chunk", "-F 4", "convert", "write"];
+        // One graph for every thread count: the sequential alias is its one-thread run.
+        string[] expected = ["read", "read: waiting (backpressure)", "inflate", "join", "-F 4", "convert", "write"];
         Assert.Equal(expected, summary.Stages.Select(s => s.Name));
         StageMetrics Stage(string name) => summary.Stages.Single(s => s.Name == name);
         Assert.Equal(20, Stage("-F 4").Items);                         // 20,000 records in chunks of 1,000
         Assert.Equal(summary.Batches, Stage("write").Items);
         Assert.Equal(20, Stage("convert").Items);
-        if (!sequential)
-        {
-            Assert.Equal(Stage("read").Items, Stage("inflate").Items);
-            Assert.Equal(2, Stage("inflate").Workers);
-        }
+        Assert.Equal(Stage("read").Items, Stage("inflate").Items);
+        Assert.Equal(Stage("read").Items, Stage("join").Items);
+        Assert.Equal(sequential ? 1 : 2, Stage("inflate").Workers);
 
         Assert.All(summary.Stages, s => Assert.InRange(s.Utilisation, 0, 1.05));
         Assert.True(Stage("convert").Busy > TimeSpan.Zero);
@@ -268,13 +265,21 @@ public sealed class GraphTests
     }
 
     [Fact]
-    public async Task Then_WithTheSequentialPath_IsRefused()
+    public async Task Then_WithTheSequentialAlias_RunsTheBlockOnTheOneThreadGraph()
     {
-        using BamReader reader = BamReader.Open(Conversion.Fixture("sample.bam"));
-        var engine = new BamArrowPipeline(null, new() { Sequential = true })
-            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk => chunk, options));
+        // --sequential is the one-thread run of the same graph: blocks of the user's work there as at any thread count.
+        string path = Conversion.Fixture("sample.bam");
+        long seen = 0;
+        var engine = new BamArrowPipeline(new() { BatchSize = 300 }, new() { Sequential = true })
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk => { Interlocked.Add(ref seen, chunk.Count); return chunk; }, options));
 
-        await Assert.ThrowsAsync<InvalidOperationException>(() => engine.RunAsync(reader, new RecordingSink(), null, TestContext.Current.CancellationToken));
+        (byte[] ipc, ConversionSummary summary) = Conversion.ToIpc(path, engine);
+        (byte[] threaded, _) = Conversion.ToIpc(path, new BamArrowPipeline(new() { BatchSize = 300 }, new() { Threads = 3 }));
+
+        Assert.Equal(2023, seen);
+        Assert.Equal(1, summary.Threads);
+        Assert.Equal(threaded, ipc);
+        await Task.CompletedTask;
     }
 
     private static string Field(ArrowSam.Line line, int index) => line.Fields.Split('\t')[index];
@@ -305,16 +310,17 @@ public sealed class GraphTests
     }
 
     [Fact]
-    public async Task Attach_TheSequentialEngine_DoesNotOfferIt()
+    public async Task Attach_TheSequentialAlias_OffersOneWorker()
     {
         var output = new MemoryStream();
         await using var sink = new LateReleaseSink(new ArrowIpcSink(output, ArrowIpcFormat.Stream));
         using var reader = BamReader.Open(Conversion.Fixture("sample.bam"));
         await new BamArrowPipeline(new(), new() { Sequential = true }).RunAsync(reader, sink, cancellationToken: TestContext.Current.CancellationToken);
+        await sink.AllReleased.WaitAsync(s_deadline, TestContext.Current.CancellationToken);
 
-        Assert.Equal(0, sink.Workers);
-        Assert.Equal(0, sink.Released);
+        Assert.Equal(1, sink.Workers);
         Assert.True(sink.Written > 0);
+        Assert.Equal(sink.Written, sink.Released);
     }
 
     /// <summary>Takes the run's batches (when offered), checks each is unchanged when handing it back 0–20 ms later.</summary>

@@ -10,8 +10,8 @@ namespace Bamflow.Tests.Dataflow;
 
 /// <summary>
 /// What a run holds in memory is set by its capacities, not by the input's length: at most the conversion capacity's
-/// batches (the one being written included), capacity + 1 + threads chunk buffers (segments), and young garbage the
-/// engine collects itself.
+/// batches (the one being written included) and a fixed number of segment buffers (6 for the tag scan + capacity ×
+/// (record stages + 1) + threads + 5).
 /// </summary>
 public sealed class MemoryBoundTests : IDisposable
 {
@@ -43,74 +43,51 @@ public sealed class MemoryBoundTests : IDisposable
 
         Assert.Equal(20_230, summary.Records);
         Assert.Equal(capacity, summary.PeakBatches); // every slot used, none more
-        Assert.InRange(summary.PeakChunks, 2, capacity + 1 + threads + 1); // + 1 segment read while planning
+        Assert.InRange(summary.PeakChunks, 2, SegmentBound(capacity, threads));
         string seen = $"threads={threads}: {sink.DistinctArrays} distinct arrays, {sink.MaxArraysPerBatch} per batch";
         Assert.True(sink.DistinctArrays <= capacity * sink.MaxArraysPerBatch + sink.MaxArraysPerBatch / 2, seen);
     }
 
     [Fact]
-    public async Task Plan_ManySmallChunks_ReadsAheadBySegmentsHeldNotChunks()
+    public async Task Plan_ManySmallChunks_HoldsItsByteBudgetNotItsRecordCount()
     {
-        // Batches of one record and a tag scan of 10,000: the plan holds 10,000 chunks, but they share a few dozen
-        // segments, and only those may raise the bound on segments read ahead (not the 10,000).
+        // Batches of one record and a tag scan of 10,000 records: the plan holds chunks up to 4 batches' bytes (256 KiB,
+        // about 1,150 records), not 10,000 of them, and the run's segment buffers stay within the fixed bound.
         const int Budget = 64 << 10, Scan = 10_000;
         var pipeline = new PipelineOptions { Threads = 2 };
         List<int> perSegment = ChunkRuleOracle.BatchLengths(_input.Path, Budget, int.MaxValue);
-        int held = 0;
-        for (int records = 0; records < Scan; held++)
-        {
-            records += perSegment[held];
-        }
-
-        int bound = held + pipeline.EffectiveCapacity + 1 + pipeline.Threads;
+        int bound = SegmentBound(pipeline.EffectiveCapacity, pipeline.Threads);
         Assert.True(perSegment.Count > bound + 10, $"{perSegment.Count} segments: too few for the bound to matter");
         using BamReader reader = BamReader.Open(_input.Path);
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 1, TagScanRecords = Scan, MaxBatchBytes = Budget }, pipeline);
 
-        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
+        using SchemaPlan plan = await engine.PlanAsync(reader, TestContext.Current.CancellationToken);
+        long scanned = plan.TagScanRecords;
+        ConversionSummary summary = await engine.RunAsync(plan, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken);
 
         Assert.Equal(20_230, summary.Records);
-        Assert.InRange(summary.PeakChunks, held, bound);
+        // 4 x 64 KiB of records: a segment here is two BGZF blocks of 65,280 inflated bytes (one is under the budget), so
+        // the scan holds more records than the first segment has and fewer than three segments do.
+        Assert.InRange(scanned, perSegment[0] + 1, perSegment.Take(3).Sum());
+        Assert.InRange(summary.PeakChunks, 2, bound);
     }
 
     [Fact]
-    public async Task Convert_Sequential_HoldsThePlanningsChunksThenOne()
+    public async Task Convert_Sequential_IsTheOneThreadGraphWithItsBound()
     {
-        // The tag scan of 1,000 records reads 10 chunks of 100 before the run starts; after them, one at a time.
         using BamReader reader = BamReader.Open(_input.Path);
-        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100, TagScanRecords = 1000 }, new PipelineOptions { Sequential = true });
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100, TagScanRecords = 1000, MaxBatchBytes = 64 << 10 }, new PipelineOptions { Sequential = true, Threads = 4 });
 
         ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
 
-        Assert.Equal(10, summary.PeakChunks);
-        Assert.Equal(1, summary.PeakBatches);
+        Assert.Equal(1, summary.Threads);
+        Assert.Equal(20_230, summary.Records);
+        Assert.InRange(summary.PeakChunks, 1, SegmentBound(2, 1));
+        Assert.InRange(summary.PeakBatches, 1, 2);
     }
 
-    [Fact]
-    public async Task Convert_SmallYoungBudget_CollectsGen0AsItGoes()
-    {
-        using BamReader reader = BamReader.Open(_input.Path);
-        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 64 << 10 });
-        int before = GC.CollectionCount(0);
-
-        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
-
-        // 203 batches of Arrow objects and IPC messages: well over 64 KiB each few batches.
-        Assert.InRange(summary.YoungCollections, 10, 203);
-        Assert.True(GC.CollectionCount(0) - before >= summary.YoungCollections, "the GC counted the collections");
-    }
-
-    [Fact]
-    public async Task Convert_YoungBudgetZero_LeavesCollectionsToTheGC()
-    {
-        using BamReader reader = BamReader.Open(_input.Path);
-        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 100 }, new PipelineOptions { Threads = 2, YoungCollectionBytes = 0 });
-
-        ConversionSummary summary = await engine.RunAsync(reader, new ArrowIpcSink(Stream.Null, ArrowIpcFormat.Stream), null, TestContext.Current.CancellationToken);
-
-        Assert.Equal(0, summary.YoungCollections);
-        Assert.Throws<ArgumentException>(() => new PipelineOptions { YoungCollectionBytes = -1 }.Validate());
-    }
+    /// <summary>The engine's fixed number of segment buffers without record stages (PipelineOptions' PeakChunks).</summary>
+    private static int SegmentBound(int capacity, int threads) => 6 + capacity + threads + 5;
 
     [Fact]
     public async Task Then_UserBlockHoldsManyChunks_RunDoesNotWaitForThem()
