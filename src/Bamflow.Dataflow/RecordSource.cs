@@ -369,6 +369,15 @@ internal sealed class RecordSource : IDisposable
             try
             {
                 await _readerTask.ConfigureAwait(false);
+                var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                using (_faults.Token.Register(static c => ((TaskCompletionSource)c!).TrySetResult(), cancelled))
+                {
+                    if (await Task.WhenAny(_join.Completion, cancelled.Task).ConfigureAwait(false) != _join.Completion)
+                    {
+                        await DrainAsync().ConfigureAwait(false);
+                    }
+                }
+
                 await _join.Completion.ConfigureAwait(false);
             }
             catch (Exception) when (_sourceFault is not null || _faults.Token.IsCancellationRequested)
@@ -388,6 +397,23 @@ internal sealed class RecordSource : IDisposable
         finally
         {
             _reader.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The run was cancelled or failed: nobody takes the chunks still in the join block's output, and a cancelled block
+    /// with output waiting does not complete. Frees them (their slots go back) until the block has completed.
+    /// </summary>
+    private async Task DrainAsync()
+    {
+        while (!_join.Completion.IsCompleted)
+        {
+            while (_join.TryReceive(out RecordChunk? chunk))
+            {
+                chunk.Release();
+            }
+
+            await Task.WhenAny(_join.Completion, Task.Delay(5)).ConfigureAwait(false);
         }
     }
 
