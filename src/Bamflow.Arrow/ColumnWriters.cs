@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using Bamflow.Bam;
@@ -6,14 +7,16 @@ namespace Bamflow.Arrow;
 
 // The writers of BamColumnTable's columns, straight from the record bytes (no strings). Each reads what it needs
 // from the record view; the reads are fixed-offset loads, so a column that another also reads (flag, pos, cigar for
-// end) costs no more than passing the value along would.
+// end) costs no more than passing the value along would. Append is marked for inlining: RecordBatchBuilder.Append
+// calls each directly, and inlined they make the one method per record the builder had before the table.
 
 /// <summary>qname: QNAME, null when '*'.</summary>
 internal sealed class QNameWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 24);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         ReadOnlySpan<byte> name = record.ReadName;
         if (name.Length == 1 && name[0] == (byte)'*')
@@ -34,7 +37,8 @@ internal sealed class FlagWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<ushort> _values = new(context.Pool, context.Rows, field.DataType);
 
-    public override void Append(in BamRecord record) => _values.Append(record.Flag);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record) => _values.Append(record.Flag);
 
     public override IArrowArray Build(int count) => _values.Build();
 }
@@ -42,11 +46,15 @@ internal sealed class FlagWriter(ColumnWriterContext context, Field field) : Col
 /// <summary>rname or rnext: refID or next_refID as an index into the header's references, null when -1.</summary>
 internal sealed class ReferenceWriter(ColumnWriterContext context, Field field, bool mate) : ColumnWriter
 {
+    /// <summary>Whether this is next_refID (rnext) rather than refID (rname).</summary>
+    public bool Mate => mate;
+
     private readonly DictionaryType _type = (DictionaryType)field.DataType;
     private readonly PrimitiveColumn<int> _indices = new(context.Pool, context.Rows, ((DictionaryType)field.DataType).IndexType);
     private readonly StringArray _dictionary = context.Schema.ReferenceDictionary;
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         int refId = mate ? record.MateReferenceId : record.ReferenceId;
         if (refId < 0)
@@ -65,9 +73,13 @@ internal sealed class ReferenceWriter(ColumnWriterContext context, Field field, 
 /// <summary>pos or pnext: POS or PNEXT, 1-based, null when unplaced (-1).</summary>
 internal sealed class PositionWriter(ColumnWriterContext context, Field field, bool mate) : ColumnWriter
 {
+    /// <summary>Whether this is next_pos (pnext) rather than pos.</summary>
+    public bool Mate => mate;
+
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         int position = mate ? record.MatePosition : record.Position;
         if (position < 0)
@@ -88,7 +100,8 @@ internal sealed class MapqWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<byte> _values = new(context.Pool, context.Rows, field.DataType);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         byte mapq = record.MappingQuality;
         if (mapq == 255)
@@ -109,7 +122,8 @@ internal sealed class CigarWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 8);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         ReadOnlySpan<byte> cigar = record.Cigar;
         if (cigar.IsEmpty)
@@ -132,7 +146,8 @@ internal sealed class TlenWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    public override void Append(in BamRecord record) => _values.Append(record.TemplateLength);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record) => _values.Append(record.TemplateLength);
 
     public override IArrowArray Build(int count) => _values.Build();
 }
@@ -142,7 +157,8 @@ internal sealed class SeqWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 150);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         int length = record.SequenceLength;
         if (length == 0)
@@ -165,7 +181,8 @@ internal sealed class QualWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 150);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         if (!record.HasQuality)
         {
@@ -190,7 +207,8 @@ internal sealed class EndWriter(ColumnWriterContext context, Field field) : Colu
 
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    public override void Append(in BamRecord record)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record)
     {
         ReadOnlySpan<byte> cigar = record.Cigar;
         int position = record.Position;
@@ -221,7 +239,7 @@ internal sealed class EndWriter(ColumnWriterContext context, Field field) : Colu
 /// </summary>
 internal sealed class TagsStructWriter(RecordBatchBuilder.TagsBuilder tags, Field field) : ColumnWriter
 {
-    public override void Append(in BamRecord record)
+    public override void Append(BamRecord record)
     {
     }
 
@@ -231,7 +249,8 @@ internal sealed class TagsStructWriter(RecordBatchBuilder.TagsBuilder tags, Fiel
 /// <summary>tags_other: the SAM text of the tags without a child; appending runs the record's one pass over its tags.</summary>
 internal sealed class TagsOtherWriter(RecordBatchBuilder.TagsBuilder tags) : ColumnWriter
 {
-    public override void Append(in BamRecord record) => tags.Append(record);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public override void Append(BamRecord record) => tags.Append(record);
 
     public override IArrowArray Build(int count) => tags.BuildOther();
 }
