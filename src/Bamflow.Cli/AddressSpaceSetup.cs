@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Bamflow.Dataflow;
+using Bamflow.Arrow;
 
 namespace Bamflow.Cli;
 

@@ -1,3 +1,4 @@
+using Bamflow.Arrow;
 using Bamflow.Dataflow;
 using Microsoft.Extensions.Logging;
 using Serilog;

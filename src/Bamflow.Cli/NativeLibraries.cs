@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Bamflow.Dataflow;
+using Bamflow.Arrow;
 
 namespace Bamflow.Cli;
 

@@ -1,5 +1,6 @@
 using Apache.Arrow;
 using Apache.Arrow.Ipc;
+using Bamflow.Arrow;
 
 namespace Bamflow.Dataflow;
 

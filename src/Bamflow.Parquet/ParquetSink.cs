@@ -2,7 +2,6 @@ using System.Text.Json;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using Bamflow.Arrow;
-using Bamflow.Dataflow;
 using ParquetSharp;
 using ParquetSharp.Arrow;
 

@@ -1,6 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
-using Bamflow.Dataflow;
+using Bamflow.Arrow;
 using ParquetSharp;
 using ParquetSharp.Arrow;
 

@@ -1,5 +1,6 @@
 using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Dataflow;
 using Bamflow.Tests.Support;

@@ -15,6 +15,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using Bamflow;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;

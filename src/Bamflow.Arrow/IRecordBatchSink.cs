@@ -1,6 +1,6 @@
 using Apache.Arrow;
 
-namespace Bamflow.Dataflow;
+namespace Bamflow.Arrow;
 
 /// <summary>Where the pipeline's batches go, in order, one at a time.</summary>
 public interface IRecordBatchSink : IAsyncDisposable

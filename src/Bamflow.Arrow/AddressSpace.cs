@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace Bamflow.Dataflow;
+namespace Bamflow.Arrow;
 
 /// <summary>
 /// The process's virtual memory limit (<c>RLIMIT_AS</c>, what <c>ulimit -v</c> and Slurm/SGE set) and how much of
