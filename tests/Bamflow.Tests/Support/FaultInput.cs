@@ -1,0 +1,55 @@
+using Bamflow.Arrow;
+using Bamflow.Bam;
+
+namespace Bamflow.Tests.Support;
+
+/// <summary>
+/// The input of the tests that check that a fault stops the reading early: the sample fixture concatenated
+/// <see cref="Copies"/> times by <c>samtools cat</c> (which copies the blocks, so it takes a fraction of a second), about
+/// 42 MB, read through a <see cref="ReadCountingStream"/> in segments of 64 KiB, so that the engine sees hundreds of
+/// segments and the bytes read from the input show where it stopped. Made once per test run, deleted at exit.
+/// </summary>
+/// <remarks>
+/// The bound, <see cref="ReadBound"/>: with <see cref="Options"/> a segment is at most 64 KiB of data plus the BGZF
+/// block that crosses that budget (at most 64 KiB more), and the engine holds a bounded number of segments at once
+/// (its capacity plus one per worker plus the reader's own: about a dozen at 4 threads) and one read ahead (at most a
+/// segment's worth, or 256 KiB). So once a fault is known the engine may still have read up to about 12 × 128 KiB +
+/// 256 KiB ≈ 1.8 MiB; <see cref="ReadBound"/> allows 4 MiB. The file is ten times that, so a run that
+/// reads on to the end of the input fails by a wide margin, and one that stops does not pass by luck.
+/// </remarks>
+public static class FaultInput
+{
+    /// <summary>Copies of the sample fixture (2,023 records, 210 KB each).</summary>
+    public const int Copies = 200;
+
+    /// <summary>The most bytes a run may read from <see cref="Path"/> when a fault comes in its first few hundred records.</summary>
+    public const long ReadBound = 4L << 20;
+
+    private static readonly Lazy<string> s_path = new(Make, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Records of at most 64 KiB a segment, batches of 100 records, a tag scan of one batch (so that planning reads little).</summary>
+    public static ConversionOptions Options { get; } = new() { BatchSize = 100, MaxBatchBytes = 64 << 10, TagScanRecords = 100 };
+
+    /// <summary>The concatenated BAM (made on first use).</summary>
+    public static string Path => s_path.Value;
+
+    /// <summary>Its length in bytes.</summary>
+    public static long Length => new FileInfo(Path).Length;
+
+    /// <summary>Opens <see cref="Path"/> through a <see cref="ReadCountingStream"/>, which the reader owns.</summary>
+    public static BamReader OpenCounted(out ReadCountingStream input)
+    {
+        input = new ReadCountingStream(File.OpenRead(Path));
+        return new BamReader(input, Path);
+    }
+
+    private static string Make()
+    {
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"bamflow-fault-input-{Environment.ProcessId}-{Guid.NewGuid():N}.bam");
+        (int code, _, string stderr) = Samtools.Run(null, ["cat", "-o", path, .. Enumerable.Repeat(Conversion.Fixture("sample.bam"), Copies)]);
+        Assert.True(code == 0, "samtools cat failed: " + stderr);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => File.Delete(path);
+        Assert.True(new FileInfo(path).Length > 8 * ReadBound, "the input must be far larger than the bound");
+        return path;
+    }
+}
