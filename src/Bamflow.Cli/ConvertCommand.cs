@@ -30,7 +30,7 @@ internal static class ConvertCommand
         var threads = Commands.Threads("inflate, chunking, conversion and writing share N worker threads");
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 22,000 short reads). Parquet row groups are sized separately (--row-group-size).",
+            Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 24,000 2x150 bp reads). Parquet row groups are sized separately (--row-group-size).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };
