@@ -43,6 +43,19 @@ public static class FaultInput
         return new BamReader(input, Path);
     }
 
+    /// <summary>
+    /// Asserts that a run that failed at <paramref name="fault"/>, within its first few hundred records, read at most
+    /// <see cref="ReadBound"/> bytes of <paramref name="input"/> after the fault (it had <paramref name="readAtFault"/>
+    /// then), and in all: it stopped reading, far from the end of the input.
+    /// </summary>
+    public static void AssertStoppedReading(ReadCountingStream input, long readAtFault, string fault)
+    {
+        long read = input.BytesRead;
+        Assert.True(readAtFault >= 0, $"{fault}: the fault was never injected");
+        Assert.True(read - readAtFault <= ReadBound, $"{fault}: read on after the fault: {read - readAtFault:N0} bytes after it, {read:N0} of {Length:N0} in all");
+        Assert.True(read <= ReadBound, $"{fault}: read {read:N0} of {Length:N0} bytes");
+    }
+
     private static string Make()
     {
         string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"bamflow-fault-input-{Environment.ProcessId}-{Guid.NewGuid():N}.bam");
