@@ -12,8 +12,14 @@ internal static class Cli
 {
     public static int Run(Func<int> body) => RunAsync(() => Task.FromResult(body())).GetAwaiter().GetResult();
 
-    public static async Task<int> RunAsync(Func<Task<int>> body)
+    /// <summary>
+    /// Runs <paramref name="body"/>; a failure becomes one line on <paramref name="error"/> (standard error when null) and
+    /// its exit code. With <paramref name="verbose"/> (<c>--verbose</c>), an internal error (an exception bamflow does not
+    /// expect: a bug) is followed by its stack trace, for a bug report; the expected failures stay one line.
+    /// </summary>
+    public static async Task<int> RunAsync(Func<Task<int>> body, bool verbose = false, TextWriter? error = null)
     {
+        TextWriter Error() => error ?? Console.Error; // looked up when needed: a closed stderr is replaced at start
         try
         {
             return await body();
@@ -26,46 +32,52 @@ internal static class Cli
         }
         catch (OperationCanceledException)
         {
-            Console.Error.WriteLine("bamflow: interrupted");
+            Error().WriteLine("bamflow: interrupted");
             return ExitCodes.Interrupted;
         }
         catch (BamFormatException e)
         {
-            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            Error().WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
         catch (UsageException e)
         {
-            Console.Error.WriteLine($"bamflow: {e.Message}");
-            Console.Error.WriteLine("Try 'bamflow --help' for more information.");
+            Error().WriteLine($"bamflow: {e.Message}");
+            Error().WriteLine("Try 'bamflow --help' for more information.");
             return ExitCodes.Usage;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or PlatformNotSupportedException)
         {
-            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            Error().WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
         catch (InsufficientMemoryException e)
         {
-            Console.Error.WriteLine($"bamflow: error: {e.Message}");
+            Error().WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
         catch (OutOfMemoryException)
         {
-            Console.Error.WriteLine(AddressSpace.Limit is { } limit
+            Error().WriteLine(AddressSpace.Limit is { } limit
                 ? $"bamflow: error: out of memory under the virtual memory limit (ulimit -v) of {AddressSpace.Mebibytes(limit)}; raise it, or try fewer --threads"
                 : "bamflow: error: out of memory; try fewer --threads or a smaller --batch-size");
             return ExitCodes.Failure;
         }
         catch (DllNotFoundException e)
         {
-            Console.Error.WriteLine($"bamflow: error: {NativeLibraries.Describe(e)}");
+            Error().WriteLine($"bamflow: error: {NativeLibraries.Describe(e)}");
             return ExitCodes.Failure;
         }
         catch (Exception e)
         {
-            // Never a crash dump for the user: name the failure and its type (a bug to report), exit 1. No stack trace is printed.
-            Console.Error.WriteLine($"bamflow: internal error ({e.GetType().Name}): {e.Message}");
+            // Never a crash dump for the user: name the failure and its type (a bug to report), exit 1; the stack trace
+            // only with --verbose.
+            Error().WriteLine($"bamflow: internal error ({e.GetType().Name}): {e.Message}");
+            if (verbose)
+            {
+                Error().WriteLine(e.ToString());
+            }
+
             return ExitCodes.Failure;
         }
     }

@@ -30,7 +30,7 @@ internal static class ConvertCommand
         var threads = Commands.Threads("inflate, chunking, conversion and writing share N worker threads");
         var batchSize = new Option<int>("--batch-size")
         {
-            Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 22,000 short reads). Parquet row groups are sized separately (--row-group-size).",
+            Description = "Records per Arrow record batch (a batch also ends at 8 MiB of BAM data, about 24,000 2x150 bp reads). Parquet row groups are sized separately (--row-group-size).",
             DefaultValueFactory = _ => ConversionOptions.DefaultBatchSize,
             HelpName = "N",
         };
@@ -64,7 +64,7 @@ internal static class ConvertCommand
         var inflater = Commands.Inflater();
         var maxRecordSize = Commands.MaxRecordSize();
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
-        var verbose = new Option<bool>("--verbose") { Description = "Debug logging." };
+        var verbose = new Option<bool>("--verbose") { Description = "On an internal error (a bug in bamflow), also print its stack trace, for a bug report." };
         var summaryJson = new Option<string>("--summary-json") { Description = "Also write the summary as JSON to FILE.", HelpName = "FILE" };
         var force = new Option<bool>("--force") { Description = "With '-o -': write to standard output even when it is a terminal (refused otherwise: it is binary data)." };
         var stats = new Option<bool>("--stats") { Description = "After the summary, print each stage's items, busy time and utilisation, the reader's wait on backpressure and peak memory." };
@@ -105,7 +105,7 @@ internal static class ConvertCommand
                 await Task.WhenAny(Task.WhenAll(work, AbortAll(opened)), Task.Delay(TimeSpan.FromMilliseconds(500), CancellationToken.None));
                 throw;
             }
-        }));
+        }, verbose: parse.GetValue(verbose)));
         return command;
 
         async Task<int> RunAsync(ParseResult parse, System.Collections.Concurrent.ConcurrentQueue<OutputTarget> opened, CancellationToken cancellationToken)

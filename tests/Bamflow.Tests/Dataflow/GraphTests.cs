@@ -165,24 +165,39 @@ public sealed class GraphTests
         ArrowSam.AssertSame(expected, ArrowSam.Lines(ArrowSam.ReadAll(ipc, stream: false)).ToList(), "user block");
     }
 
-    [CorpusFact]
-    public async Task Then_UserBlockThrows_RunFailsWithThatExceptionAndTheSinkIsNotCompleted()
+    [Fact]
+    public async Task Then_UserBlockThrows_RunFailsWithThatExceptionAndReadingStopsAtOnce()
     {
-        using BamReader reader = BamReader.Open(SharedData.CorpusPath("hts-specs__level-9.bam"));
+        using BamReader reader = FaultInput.OpenCounted(out ReadCountingStream input);
         var boom = new FormatException("user block failed (injected)");
         int seen = 0;
+        long recordsBefore = 0, readAtFault = -1;
         var sink = new RecordingSink();
-        var engine = new BamArrowPipeline(new() { BatchSize = 100 }, new() { Threads = 4 })
+        // One chunk at a time (in file order, as the engine hands them on): the fault is at a known place, after
+        // recordsBefore records. The rest of the options are the engine's.
+        var engine = new BamArrowPipeline(FaultInput.Options, new() { Threads = 4 })
             .Then(options => new TransformBlock<RecordChunk, RecordChunk>(
-                chunk => Interlocked.Increment(ref seen) == 5 ? throw boom : chunk, options));
+                chunk =>
+                {
+                    if (++seen == 5)
+                    {
+                        readAtFault = input.BytesRead;
+                        throw boom;
+                    }
+
+                    recordsBefore += chunk.Count;
+                    return chunk;
+                },
+                new ExecutionDataflowBlockOptions { BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
 
         var thrown = await Assert.ThrowsAsync<FormatException>(() => engine.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
 
         Assert.Same(boom, thrown);
         Assert.False(sink.Completed);
-        // Not the bytes read: a block of the user's lifts the reader's bound (it may hold chunks), so the reader may
-        // have read the whole file by then (PipelineFaultTests checks the bytes read where the bound holds).
-        Assert.True(seen < 200, $"the graph stopped early: {seen} of the 200 chunks reached the block");
+        Assert.InRange(sink.Records, 0, recordsBefore); // no record of the failed chunk, or after it, reached the sink
+        // What was read after the fault, and in all, stays within what the engine may hold at once (FaultInput
+        // explains the bound), far from the end of the 42 MB input.
+        FaultInput.AssertStoppedReading(input, readAtFault, "Then block fault at the 5th chunk");
     }
 
     [CorpusTheory]
@@ -236,7 +251,7 @@ public sealed class GraphTests
     }
 
     [CorpusFact]
-    public async Task ThenBatches_UserBlockSeesEveryBatchInOrder_AndItsFaultFailsTheRun()
+    public void ThenBatches_UserBlockSeesEveryBatchInOrder()
     {
         string path = SharedData.CorpusPath("hts-specs__level-9.bam");
         var seen = new List<long>();
@@ -254,15 +269,38 @@ public sealed class GraphTests
         Assert.Equal([.. Enumerable.Repeat(1500L, 13), 500L], seen);
         Assert.Equal(20_000, ArrowSam.ReadAll(ipc, stream: false).Sum(b => b.Length));
         Assert.Equal(20_000, summary.Records);
+    }
 
-        using BamReader reader = BamReader.Open(path);
+    [Fact]
+    public async Task ThenBatches_UserBlockThrows_RunFailsWithThatExceptionAndReadingStopsAtOnce()
+    {
+        using BamReader reader = FaultInput.OpenCounted(out ReadCountingStream input);
         var boom = new InvalidDataException("batch block failed (injected)");
+        int seen = 0;
+        long recordsBefore = 0, readAtFault = -1;
         var sink = new RecordingSink();
-        var failing = new BamArrowPipeline(new() { BatchSize = 1000 })
-            .ThenBatches(options => new TransformBlock<RecordBatch, RecordBatch>(batch => batch.Length > 0 && seen.Count > 0 ? throw boom : batch, options));
-        var thrown = await Assert.ThrowsAsync<InvalidDataException>(() => failing.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
+        // One batch at a time, in order: the fault is at the 3rd batch, after recordsBefore records.
+        var engine = new BamArrowPipeline(FaultInput.Options, new() { Threads = 4 })
+            .ThenBatches(options => new TransformBlock<RecordBatch, RecordBatch>(
+                batch =>
+                {
+                    if (++seen == 3)
+                    {
+                        readAtFault = input.BytesRead;
+                        throw boom;
+                    }
+
+                    recordsBefore += batch.Length;
+                    return batch;
+                },
+                new ExecutionDataflowBlockOptions { BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+
+        var thrown = await Assert.ThrowsAsync<InvalidDataException>(() => engine.RunAsync(reader, sink, null, TestContext.Current.CancellationToken).WaitAsync(s_deadline, TestContext.Current.CancellationToken));
+
         Assert.Same(boom, thrown);
         Assert.False(sink.Completed);
+        Assert.InRange(sink.Records, 0, recordsBefore); // the failed batch, and none after it, reached the sink
+        FaultInput.AssertStoppedReading(input, readAtFault, "ThenBatches block fault at the 3rd batch");
     }
 
     [Fact]
@@ -428,7 +466,14 @@ public sealed class GraphTests
 
         public Task StartAsync(Schema schema, CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken) => Task.CompletedTask;
+        /// <summary>Records in the batches written.</summary>
+        public long Records { get; private set; }
+
+        public Task WriteAsync(RecordBatch batch, CancellationToken cancellationToken)
+        {
+            Records += batch.Length;
+            return Task.CompletedTask;
+        }
 
         public Task CompleteAsync(CancellationToken cancellationToken)
         {
