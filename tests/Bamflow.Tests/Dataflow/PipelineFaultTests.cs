@@ -1,4 +1,5 @@
 using Apache.Arrow;
+using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Dataflow;
 using Bamflow.Tests.Support;
