@@ -7,8 +7,7 @@ namespace Bamflow.Arrow;
 /// <summary>
 /// Every column Bamflow writes, in schema order: the one list that both the schema (<see cref="BamArrowSchema"/>: which
 /// fields, of which types) and the batch builder (<see cref="RecordBatchBuilder"/>: which arrays, filled how) are made
-/// from. Adding, removing or moving a column is an edit of this table; a new kind of column also needs its writer
-/// (ColumnWriters.cs), which works as it is and runs faster once it has a direct slot in <see cref="RecordBatchBuilder"/>.
+/// from. Adding, removing or moving a column is an edit of this table (and, for a new column, its writer below).
 /// </summary>
 internal static class BamColumnTable
 {
