@@ -83,7 +83,7 @@ internal sealed class ColumnDefinition
 internal abstract class ColumnWriter
 {
     /// <summary>Appends <paramref name="record"/>'s value as the next row.</summary>
-    public abstract void Append(BamRecord record);
+    public abstract void Append(in BamRecord record);
 
     /// <summary>The <paramref name="count"/> rows appended since the last call, as an array; starts the next batch.</summary>
     public abstract IArrowArray Build(int count);

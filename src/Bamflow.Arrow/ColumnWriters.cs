@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Apache.Arrow;
 using Apache.Arrow.Types;
 using Bamflow.Bam;
@@ -7,16 +6,14 @@ namespace Bamflow.Arrow;
 
 // The writers of BamColumnTable's columns, straight from the record bytes (no strings). Each reads what it needs
 // from the record view; the reads are fixed-offset loads, so a column that another also reads (flag, pos, cigar for
-// end) costs no more than passing the value along would. Append is marked for inlining: RecordBatchBuilder.Append
-// calls each directly, and inlined they make the one method per record the builder had before the table.
+// end) costs no more than passing the value along would.
 
 /// <summary>qname: QNAME, null when '*'.</summary>
 internal sealed class QNameWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 24);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         ReadOnlySpan<byte> name = record.ReadName;
         if (name.Length == 1 && name[0] == (byte)'*')
@@ -37,8 +34,7 @@ internal sealed class FlagWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<ushort> _values = new(context.Pool, context.Rows, field.DataType);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record) => _values.Append(record.Flag);
+    public override void Append(in BamRecord record) => _values.Append(record.Flag);
 
     public override IArrowArray Build(int count) => _values.Build();
 }
@@ -46,15 +42,11 @@ internal sealed class FlagWriter(ColumnWriterContext context, Field field) : Col
 /// <summary>rname or rnext: refID or next_refID as an index into the header's references, null when -1.</summary>
 internal sealed class ReferenceWriter(ColumnWriterContext context, Field field, bool mate) : ColumnWriter
 {
-    /// <summary>Whether this is next_refID (rnext) rather than refID (rname).</summary>
-    public bool Mate => mate;
-
     private readonly DictionaryType _type = (DictionaryType)field.DataType;
     private readonly PrimitiveColumn<int> _indices = new(context.Pool, context.Rows, ((DictionaryType)field.DataType).IndexType);
     private readonly StringArray _dictionary = context.Schema.ReferenceDictionary;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         int refId = mate ? record.MateReferenceId : record.ReferenceId;
         if (refId < 0)
@@ -73,13 +65,9 @@ internal sealed class ReferenceWriter(ColumnWriterContext context, Field field, 
 /// <summary>pos or pnext: POS or PNEXT, 1-based, null when unplaced (-1).</summary>
 internal sealed class PositionWriter(ColumnWriterContext context, Field field, bool mate) : ColumnWriter
 {
-    /// <summary>Whether this is next_pos (pnext) rather than pos.</summary>
-    public bool Mate => mate;
-
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         int position = mate ? record.MatePosition : record.Position;
         if (position < 0)
@@ -100,8 +88,7 @@ internal sealed class MapqWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<byte> _values = new(context.Pool, context.Rows, field.DataType);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         byte mapq = record.MappingQuality;
         if (mapq == 255)
@@ -122,8 +109,7 @@ internal sealed class CigarWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 8);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         ReadOnlySpan<byte> cigar = record.Cigar;
         if (cigar.IsEmpty)
@@ -146,8 +132,7 @@ internal sealed class TlenWriter(ColumnWriterContext context, Field field) : Col
 {
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record) => _values.Append(record.TemplateLength);
+    public override void Append(in BamRecord record) => _values.Append(record.TemplateLength);
 
     public override IArrowArray Build(int count) => _values.Build();
 }
@@ -157,8 +142,7 @@ internal sealed class SeqWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 150);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         int length = record.SequenceLength;
         if (length == 0)
@@ -181,8 +165,7 @@ internal sealed class QualWriter(ColumnWriterContext context) : ColumnWriter
 {
     private readonly Utf8Column _values = new(context.Pool, context.Rows, context.Rows * 150);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         if (!record.HasQuality)
         {
@@ -207,8 +190,7 @@ internal sealed class EndWriter(ColumnWriterContext context, Field field) : Colu
 
     private readonly PrimitiveColumn<int> _values = new(context.Pool, context.Rows, field.DataType);
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
         ReadOnlySpan<byte> cigar = record.Cigar;
         int position = record.Position;
@@ -239,7 +221,7 @@ internal sealed class EndWriter(ColumnWriterContext context, Field field) : Colu
 /// </summary>
 internal sealed class TagsStructWriter(RecordBatchBuilder.TagsBuilder tags, Field field) : ColumnWriter
 {
-    public override void Append(BamRecord record)
+    public override void Append(in BamRecord record)
     {
     }
 
@@ -249,8 +231,7 @@ internal sealed class TagsStructWriter(RecordBatchBuilder.TagsBuilder tags, Fiel
 /// <summary>tags_other: the SAM text of the tags without a child; appending runs the record's one pass over its tags.</summary>
 internal sealed class TagsOtherWriter(RecordBatchBuilder.TagsBuilder tags) : ColumnWriter
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public override void Append(BamRecord record) => tags.Append(record);
+    public override void Append(in BamRecord record) => tags.Append(record);
 
     public override IArrowArray Build(int count) => tags.BuildOther();
 }

@@ -38,7 +38,7 @@ public sealed partial class RecordBatchBuilder
             _dropUnlisted = schema.Options.TagMode == TagMode.Explicit;
         }
 
-        public void Append(BamRecord record)
+        public void Append(in BamRecord record)
         {
             _text.Clear();
             foreach (AuxField field in record.AuxFields)
