@@ -8,7 +8,7 @@ namespace Bamflow.Arrow;
 /// over as a <see cref="RecordBatch"/>. Not thread-safe: each worker owns one and reuses it batch after batch.
 /// </summary>
 /// <remarks>
-/// The columns and their order come from the schema's rows of the column table (<c>BamColumnTable</c>): one writer per field,
+/// The columns and their order come from the schema's columns (<see cref="BamColumnTable"/>): one writer per field,
 /// made from the same list the fields were made from, so the arrays cannot get out of step with the schema.
 /// </remarks>
 public sealed partial class RecordBatchBuilder
