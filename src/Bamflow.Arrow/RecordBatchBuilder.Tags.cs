@@ -6,23 +6,24 @@ namespace Bamflow.Arrow;
 
 public sealed partial class RecordBatchBuilder
 {
-    /// <summary>
-    /// Builds the tags struct and the tags_other column in one pass over each record's tags (run by
-    /// <see cref="TagsOtherWriter"/>; tags_other is present whenever the struct is).
-    /// </summary>
-    internal sealed class TagsBuilder
+    private readonly TagsBuilder _tags;
+
+    /// <summary>Builds the tags struct and tags_other column.</summary>
+    private sealed class TagsBuilder
     {
+        private readonly BamArrowSchema _schema;
         private readonly TagChild[] _children;
         private readonly int[] _childByTag;      // tag key → child index, -1 when the tag has no child
         private readonly long[] _filledAt;       // per child: the row it last received a value for
         private readonly ulong[] _takes;         // per child: bit (type & 63) set for each stored type it takes as it is
-        private readonly Utf8Column _other;
+        private readonly Utf8Column? _other;
         private readonly TextBuffer _text = new(256);
         private readonly bool _dropUnlisted;
         private long _row;
 
         public TagsBuilder(BamArrowSchema schema, ColumnBufferPool pool, int rows)
         {
+            _schema = schema;
             _children = schema.HasTagsColumn ? schema.TagColumns.Select(c => TagChild.Create(c, pool, rows)).ToArray() : [];
             _childByTag = new int[ushort.MaxValue + 1];
             System.Array.Fill(_childByTag, -1);
@@ -34,12 +35,17 @@ public sealed partial class RecordBatchBuilder
             _takes = schema.HasTagsColumn ? schema.TagColumns.Select(TypeMask).ToArray() : [];
             _filledAt = new long[_children.Length];
             System.Array.Fill(_filledAt, -1);
-            _other = new Utf8Column(pool, rows, rows * 8);
+            _other = schema.HasTagsOtherColumn ? new Utf8Column(pool, rows, rows * 8) : null;
             _dropUnlisted = schema.Options.TagMode == TagMode.Explicit;
         }
 
-        public void Append(in BamRecord record)
+        public void Append(BamRecord record)
         {
+            if (_other is null)
+            {
+                return;
+            }
+
             _text.Clear();
             foreach (AuxField field in record.AuxFields)
             {
@@ -104,12 +110,19 @@ public sealed partial class RecordBatchBuilder
             return mask;
         }
 
-        /// <summary>The tags struct of the rows appended since the last call (<paramref name="count"/> of them).</summary>
-        public StructArray BuildStruct(IArrowType type, int count) =>
-            new(type, count, [.. _children.Select(c => c.Build())], ArrowBuffer.Empty, 0, 0);
+        public void Build(int count, List<IArrowArray> columns)
+        {
+            if (_schema.HasTagsColumn)
+            {
+                IArrowType type = _schema.Schema.GetFieldByName(BamColumns.Tags).DataType;
+                columns.Add(new StructArray(type, count, _children.Select(c => c.Build()).ToList(), ArrowBuffer.Empty, 0, 0));
+            }
 
-        /// <summary>The tags_other column of the rows appended since the last call.</summary>
-        public StringArray BuildOther() => _other.Build();
+            if (_other is not null)
+            {
+                columns.Add(_other.Build());
+            }
+        }
     }
 
     /// <summary>One child column of the tags struct.</summary>
