@@ -14,6 +14,7 @@ public sealed class BgzfSegment
     private int[] _inflatedStarts = new int[65]; // where each block's inflated bytes start, from the first block's first byte
     private byte[] _buffer = [];
     private int _framesEnd;
+    private System.Collections.Concurrent.ConcurrentBag<byte[]>? _spareBuffers;   // the reader's, when it lends buffers
 
     /// <summary>Number of blocks.</summary>
     public int FrameCount { get; private set; }
@@ -98,9 +99,31 @@ public sealed class BgzfSegment
         InflatedLength = 0;
     }
 
+    /// <summary>
+    /// Gives the compressed bytes' buffer back to the reader once the blocks are inflated (the block list stays, for
+    /// <see cref="PositionAt"/>; <see cref="FrameBytes"/> and <see cref="InflateFrame"/> may not be used any more). So only
+    /// the segments being read or inflated hold compressed bytes, not every segment in flight.
+    /// </summary>
+    public void ReleaseCompressed()
+    {
+        if (_spareBuffers is not null && _buffer.Length > 0)
+        {
+            _spareBuffers.Add(_buffer);
+            _buffer = [];
+        }
+    }
+
+    /// <summary>Lends this segment buffers from <paramref name="spares"/> (the reader's) and takes them back on <see cref="ReleaseCompressed"/>.</summary>
+    internal void UseSpareBuffers(System.Collections.Concurrent.ConcurrentBag<byte[]> spares) => _spareBuffers = spares;
+
     /// <summary>The buffer, at least <paramref name="capacity"/> bytes, keeping the first <paramref name="keep"/>.</summary>
     internal byte[] Buffer(int capacity, int keep)
     {
+        if (_buffer.Length == 0 && _spareBuffers is not null && _spareBuffers.TryTake(out byte[]? spare))
+        {
+            _buffer = spare;
+        }
+
         if (_buffer.Length < capacity)
         {
             byte[] grown = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Max((long)_buffer.Length * 2, capacity), Array.MaxLength));

@@ -29,6 +29,7 @@ public sealed class BgzfSegmentReader : IDisposable
     private const int MinimumBuffer = 256 << 10;
 
     private readonly BgzfFrameReader _frames;
+    private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _spareBuffers = [];
     private readonly IEnumerator<BgzfRange>? _ranges;
     private BgzfRange _range;
     private bool _inRange;
@@ -102,6 +103,7 @@ public sealed class BgzfSegmentReader : IDisposable
         ArgumentNullException.ThrowIfNull(segment);
         ArgumentOutOfRangeException.ThrowIfLessThan(byteBudget, 1);
         segment.Clear();
+        segment.UseSpareBuffers(_spareBuffers);
         while (!_ended)
         {
             if (!_inRange && !NextRange())

@@ -88,7 +88,7 @@ internal sealed class RecordSource : IDisposable
         _join = new TransformManyBlock<Slot, RecordChunk>(Join, new ExecutionDataflowBlockOptions
         {
             MaxDegreeOfParallelism = 1,
-            BoundedCapacity = 2,
+            BoundedCapacity = 1,
             SingleProducerConstrained = true,
             CancellationToken = faults.Token,
             TaskScheduler = scheduler,
@@ -275,7 +275,7 @@ internal sealed class RecordSource : IDisposable
         IBgzfInflater inflater = _inflaters.TryTake(out IBgzfInflater? pooled) ? pooled : BgzfInflater.Create(_inflaterKind);
         try
         {
-            slot.Inflate(inflater, _joiner.Reserve, _joiner.MaxRecordSize, _fileName);
+            slot.Inflate(inflater, _joiner.Reserve, _maxBytes, _joiner.MaxRecordSize, _fileName);
         }
         catch (Exception e)
         {
@@ -465,7 +465,7 @@ internal sealed class RecordSource : IDisposable
         public Exception? Error;
 
         /// <summary>Inflates every block after <paramref name="reserve"/> bytes of room, walking the record starts as it goes.</summary>
-        public void Inflate(IBgzfInflater inflater, int reserve, int maxRecordSize, string? fileName)
+        public void Inflate(IBgzfInflater inflater, int reserve, int budget, int maxRecordSize, string? fileName)
         {
             BgzfSegment segment = Segment;
             Error = null;
@@ -476,7 +476,10 @@ internal sealed class RecordSource : IDisposable
             long needed = (long)reserve + segment.TotalInflatedLength + BgzfFrame.MaxInflatedSize;
             if (Data.Length < needed)
             {
-                Data = GC.AllocateUninitializedArray<byte>((int)Math.Min(Math.Max(needed, Data.Length + (Data.Length >> 2)), Array.MaxLength));
+                // Room for any segment of this budget (the blocks until their bytes reach it: at most one block more), so
+                // a slot's buffer is allocated once, not again whenever a segment is a little longer than the last.
+                long room = Math.Max(needed, (long)reserve + budget + (2 * BgzfFrame.MaxInflatedSize));
+                Data = GC.AllocateUninitializedArray<byte>((int)Math.Min(room, Array.MaxLength));
             }
 
             // A segment that covers all of its blocks is walked block by block, while each is in cache; one that starts or
@@ -511,6 +514,7 @@ internal sealed class RecordSource : IDisposable
 
             Length = at;
             Error ??= segment.ReadError;
+            segment.ReleaseCompressed();
         }
     }
 }
