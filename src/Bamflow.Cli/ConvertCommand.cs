@@ -60,7 +60,7 @@ internal static class ConvertCommand
         {
             Description = "Parquet only: write seq and qual as PLAIN pages through Arrow C++ instead of Bamflow's own DELTA_LENGTH_BYTE_ARRAY pages (for readers without that encoding: pyarrow before 9.0, Spark's vectorized reader before 3.3). Slower, larger.",
         };
-        var sequential = new Option<bool>("--sequential") { Description = "Run the single-threaded baseline path (no parallel blocks)." };
+        var sequential = new Option<bool>("--sequential") { Description = "The single-core baseline: the same as --threads 1 (kept for scripts)." };
         var inflater = Commands.Inflater();
         var maxRecordSize = Commands.MaxRecordSize();
         var quiet = new Option<bool>("--quiet") { Description = "No progress and no summary (warnings and errors are still shown)." };
