@@ -20,6 +20,7 @@ Prints a Markdown table of medians and each target of issue #16 met or missed; w
 """
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -39,6 +40,10 @@ SCALING = (0.85, 1.15)
 
 def sh(*args, **kw):
     return subprocess.run(list(args), check=True, capture_output=True, text=True, errors="replace", **kw).stdout
+
+
+def q(path):
+    return shlex.quote(path)
 
 
 def records(bam):
@@ -74,7 +79,8 @@ def identity(bamflow, bam, tmp):
     note, same = [], os.path.getsize(reference) > 0
     for n in (2, 3):
         env = dict(os.environ, DOTNET_PROCESSOR_COUNT=str(n)) if n > os.cpu_count() else None
-        command = "cmp %s <(%s convert %s -o - --threads %d 2>%s/err)" % (reference, bamflow, bam, n, tmp)
+        command = "cmp %s <(%s convert %s -o - --threads %d 2>%s)" % (
+            q(reference), q(bamflow), q(bam), n, q(os.path.join(tmp, "err")))
         result = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
         if result.returncode != 0:
             same = False
@@ -113,8 +119,9 @@ def main(argv):
 
     env = dict(os.environ)
     configs = []
+    bamflow = q(bamflow)
     for i, f in enumerate(files):
-        bam, big = f["bam"], f["big"]
+        bam, big = q(f["bam"]), q(f["big"])
         configs += [
             ("%d t1" % i, env, "%s convert %s -o - --quiet --threads 1" % (bamflow, bam)),
             ("%d t2" % i, env, "%s convert %s -o - --quiet --threads 2" % (bamflow, bam)),
