@@ -42,6 +42,13 @@ def sh(*args, **kw):
     return subprocess.run(list(args), check=True, capture_output=True, text=True, errors="replace", **kw).stdout
 
 
+def busy_seconds():
+    """The machine's busy CPU time so far (every vCPU, all but idle and iowait), from /proc/stat, in seconds."""
+    with open("/proc/stat") as stat:
+        fields = [int(x) for x in stat.readline().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
 def q(path):
     return shlex.quote(path)
 
@@ -131,8 +138,12 @@ def main(argv):
             ("%d pair" % i, env, "{0} > /dev/null & {0} > /dev/null; wait".format(
                 "%s convert %s -o - --quiet --threads 1" % (bamflow, bam))),
         ]
+    busy_before, timed_start = busy_seconds(), time.perf_counter()
     runs = measure(reps, configs, progress=lambda r: print("round %d of %d done" % (r, reps), file=sys.stderr))
+    timed = time.perf_counter() - timed_start
     load_after = os.getloadavg()
+    # Other jobs' share of the machine while the rounds ran: its busy time less the measured commands' own CPU.
+    others = (busy_seconds() - busy_before - sum(x[1] for r in runs.values() for x in r)) / timed
 
     def med(label, k):
         return statistics.median(x[k] for x in runs[label])
@@ -140,8 +151,10 @@ def main(argv):
     lines, missed, stretch_met, stretch_missed = [], [], [], []
     lines.append("Command: `perf/compare.sh --targets` (REPS=%d): bamflow = %s, inputs %s; medians of %d interleaved rounds" % (
         reps, bamflow, ", ".join(b for b, _ in inputs), reps))
-    lines.append("Machine: %d cores, %s; %s; load average %.2f before, %.2f after (1 min)" % (
-        os.cpu_count(), cpu_model(), sh("samtools", "--version").splitlines()[0], load_before[0], load_after[0]))
+    lines.append("Machine: %d cores, %s; %s; load average %.2f before, %.2f after (1 min); other jobs "
+                 "used %.2f of the %d cores on average during the timed rounds (%.0f s)" % (
+                     os.cpu_count(), cpu_model(), sh("samtools", "--version").splitlines()[0], load_before[0],
+                     load_after[0], max(0.0, others), os.cpu_count(), timed))
     lines.append("")
     lines.append("| file | records | MB | -@1 s | -@2 s | samtools -@2 s | -@2 / samtools | 2 vs 1 | ceiling | CPU-s -@1 / -@2 "
                  "| RSS MB | RSS MB, 5x | 5x / 1x | same bytes at 1/2/3 threads |")
