@@ -176,7 +176,7 @@ def main(argv):
         if speedup < min_speedup:
             missed.append("%s: 2 vs 1 threads %.2fx (target >= %.2fx)" % (name, speedup, min_speedup))
         if rss_max > RSS_MAX_MB:
-            missed.append("%s: peak RSS up to %.0f MB (target <= %d MB, every run)" % (name, rss_max, RSS_MAX_MB))
+            missed.append("%s: peak RSS up to %.1f MB (target <= %d MB, every run)" % (name, rss_max, RSS_MAX_MB))
         if not SCALING[0] <= scaling <= SCALING[1]:
             missed.append("%s: peak RSS 5x / 1x = %.2f (target %.2f-%.2f)" % (name, scaling, SCALING[0], SCALING[1]))
         if not f["same"]:
