@@ -4,10 +4,34 @@
 #   perf/compare.sh --quick        tiny input (tests/fixtures/sample.bam), one repetition: keeps the script alive in CI
 #   perf/compare.sh --long-reads   the same on each long-read benchmark BAM that perf/make-long-read-bams.sh makes into
 #                                  perf/out/long-read-data (PacBio CLR-like, unaligned with MM/ML, ultra-long 200 kb-1 Mb)
+#   perf/compare.sh --targets [--check-targets]
+#                                  issue #16's targets in one interleaved run (perf/targets.py): on the benchmark BAM
+#                                  and the three long-read BAMs, bamflow at 1 and 2 threads against samtools view -@2,
+#                                  2 vs 1, peak RSS with default settings on the file and on it five times over (made
+#                                  once beside it), and the same output bytes at 1, 2 and 3 threads. --check-targets
+#                                  (alone or with --targets): exit 1 when a target is missed. Env: BENCH_BAM (default:
+#                                  as above), LONG_READ_DIR (default perf/out/long-read-data; made if a file is
+#                                  missing), BAMFLOW (an executable to measure instead of publishing this tree's).
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
 reps=${REPS:-5}; bam=""; quick=0
+if [[ ${1:-} == --targets || ${1:-} == --check-targets ]]; then
+  check=(); for a in "$@"; do [[ $a == --check-targets ]] && check=(--check); done
+  for tool in samtools dotnet python3; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+  short=${BENCH_BAM:-$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1)}
+  long_dir=${LONG_READ_DIR:-$here/out/long-read-data}; long=("$long_dir/clr.bam" "$long_dir/unaligned.bam" "$long_dir/ultralong.bam")
+  for f in "${long[@]}"; do
+    [[ -s $f ]] || { mapfile -t long < <("$here/make-long-read-bams.sh" "$long_dir" | tail -3); break; }
+  done
+  mkdir -p "$here/out"
+  bamflow=${BAMFLOW:-}
+  if [[ -z $bamflow ]]; then
+    dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null; bamflow=$here/out/bamflow/bamflow
+  fi
+  exec python3 "$here/targets.py" "$bamflow" "$reps" "$short" "${long[@]}" "${check[@]}" \
+    --out "$here/out/targets-$(date +%Y%m%d-%H%M%S).md"
+fi
 if [[ ${1:-} == --long-reads ]]; then
   mapfile -t long_bams < <("$here/make-long-read-bams.sh" "$here/out/long-read-data" | tail -3)
   for f in "${long_bams[@]}"; do "$0" "$f"; done

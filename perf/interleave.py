@@ -16,6 +16,26 @@ import sys
 import time
 
 
+def measure(reps, configs, progress=None):
+    """Runs each (label, env, command) of configs once per round, reps rounds, and returns {label: [(wall seconds,
+    CPU seconds, peak RSS KiB), ...]}. Peak RSS is the process's ru_maxrss, the figure `/usr/bin/time -f %M` prints;
+    with `exec` it is the command's own process. A command that exits non-zero raises (a failed run is no figure)."""
+    runs = {label: [] for label, _, _ in configs}
+    with open(os.devnull, "w") as null:
+        for round_index in range(reps):  # interleaved: noise on the shared machine hits every command alike
+            for label, env, command in configs:
+                start = time.perf_counter()
+                process = subprocess.Popen(["bash", "-c", "exec " + command], env=env, stdout=null, stderr=null)
+                _, status, usage = os.wait4(process.pid, 0)
+                wall = time.perf_counter() - start
+                if status != 0:
+                    raise RuntimeError("%s failed (wait status %d): %s" % (label, status, command))
+                runs[label].append((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+            if progress:
+                progress(round_index + 1)
+    return runs
+
+
 def main(argv):
     reps = int(argv[1])
     configs = []
@@ -27,15 +47,7 @@ def main(argv):
             name, value = pair.split("~", 1)
             env[name] = value
         configs.append((label, env, command))
-    runs = {label: [] for label, _, _ in configs}
-    with open(os.devnull, "w") as null:
-        for _ in range(reps):  # interleaved: noise on the shared machine hits every command alike
-            for label, env, command in configs:
-                start = time.perf_counter()
-                process = subprocess.Popen(["bash", "-c", "exec " + command], env=env, stdout=null, stderr=null)
-                _, _, usage = os.wait4(process.pid, 0)
-                wall = time.perf_counter() - start
-                runs[label].append((wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss))
+    runs = measure(reps, configs)
     for label, _, _ in configs:
         r = runs[label]
         print("%-12s wall %.3f (min %.3f) cpu %.3f idle2 %.3f rss %d MB" % (
