@@ -221,7 +221,7 @@ public sealed partial class BamReader : IDisposable
     /// Hands the records' bytes over to another reader (the parallel engine) before any record was read here:
     /// the inflated bytes already buffered and the BGZF frames that follow. This reader is unusable afterwards.
     /// </summary>
-    public BgzfRemainder DetachBody()
+    internal BgzfRemainder DetachBody()
     {
         if (RecordCount != 0)
         {

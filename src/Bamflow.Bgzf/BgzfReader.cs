@@ -79,7 +79,7 @@ public sealed class BgzfReader : IDisposable
     /// left in the current block (with their position) and the frame reader positioned at the next block.
     /// This reader must not be used afterwards (disposing it then leaves the stream to the new owner).
     /// </summary>
-    public BgzfRemainder Detach()
+    internal BgzfRemainder Detach()
     {
         ObjectDisposedException.ThrowIf(_detached, this);
         _detached = true;
@@ -135,4 +135,4 @@ public sealed class BgzfReader : IDisposable
 /// <param name="Frames">The frame reader, at the block after the current one; the new owner disposes it.</param>
 /// <param name="AtEnd">Whether the input had already ended.</param>
 /// <param name="LastFrameWasEofMarker">Whether the last block read was the EOF marker.</param>
-public sealed record BgzfRemainder(byte[] Buffered, VirtualPosition BufferedPosition, BgzfFrameReader Frames, bool AtEnd, bool LastFrameWasEofMarker);
+internal sealed record BgzfRemainder(byte[] Buffered, VirtualPosition BufferedPosition, BgzfFrameReader Frames, bool AtEnd, bool LastFrameWasEofMarker);
