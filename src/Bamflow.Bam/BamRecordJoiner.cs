@@ -76,9 +76,18 @@ public sealed class BamRecordJoiner : IDisposable
         if (carried > reserve)
         {
             // A carry longer than the room kept for it: the segment's bytes move once, and later segments keep more room.
-            byte[] grown = GC.AllocateUninitializedArray<byte>((int)Math.Min((long)carried + length + BgzfFrame.MaxInflatedSize, Array.MaxLength));
-            data.AsSpan(reserve, length).CopyTo(grown.AsSpan(carried));
-            data = grown;
+            long room = (long)carried + length;
+            if (data.Length >= room)
+            {
+                data.AsSpan(reserve, length).CopyTo(data.AsSpan(carried)); // overlapping: a move
+            }
+            else
+            {
+                byte[] grown = GC.AllocateUninitializedArray<byte>((int)Math.Min(room + BgzfFrame.MaxInflatedSize, Array.MaxLength));
+                data.AsSpan(reserve, length).CopyTo(grown.AsSpan(carried));
+                data = grown;
+            }
+
             reserve = carried;
             Volatile.Write(ref _reserve, Math.Max(_reserve, (int)Math.Min(carried + ((long)carried >> 2), _maxReserve)));
         }
@@ -230,7 +239,9 @@ public sealed class BamRecordJoiner : IDisposable
 
         public void Set(ReadOnlySpan<byte> bytes, VirtualPosition position, int recordLength)
         {
-            if (bytes.Length > _bytes.Length || _bytes.Length > PooledLength)
+            // The buffer is kept while it fits (long reads carry a record's start every segment: a new one each time
+            // would be garbage in proportion to the input), unless it is far larger than what it holds now.
+            if (bytes.Length > _bytes.Length || _bytes.Length > Math.Max(PooledLength, 16L * bytes.Length))
             {
                 Release();
                 _bytes = bytes.IsEmpty ? [] : Allocate(bytes.Length);

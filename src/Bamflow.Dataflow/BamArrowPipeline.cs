@@ -131,7 +131,7 @@ public sealed partial class BamArrowPipeline
         TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, threads).ConcurrentScheduler;
         BgzfRemainder body = reader.DetachBody();
         var segments = new BgzfSegmentReader(body.Frames, body.LastFrameWasEofMarker);
-        var joiner = new BamRecordJoiner(reader.MaxRecordSize, _conversion.MaxBatchBytes / 4, reader.FileName, body.Buffered, body.BufferedPosition);
+        var joiner = new BamRecordJoiner(reader.MaxRecordSize, _conversion.MaxBatchBytes / 2, reader.FileName, body.Buffered, body.BufferedPosition);
         var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, _conversion.MaxBatchBytes, lenient, PlanSlots + RunSlots(threads), faults);
         var plan = new SchemaPlan(reader, source, joiner, scheduler, stop, faults);
         try
@@ -182,7 +182,7 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>The tag scan holds at most this many batches' bytes of chunks (<see cref="ConversionOptions.MaxBatchBytes"/>).</summary>
-    internal const int PlanBudgetBatches = 4;
+    internal const int PlanBudgetBatches = 2;
 
     /// <summary>The slots (segment buffers) the tag scan may hold: its budget, and the segment its last chunk shares.</summary>
     private const int PlanSlots = PlanBudgetBatches + 2;

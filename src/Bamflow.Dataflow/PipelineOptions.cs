@@ -184,7 +184,7 @@ public sealed record ConversionSummary(
     /// <see cref="Bamflow.Arrow.ConversionOptions.MaxBatchBytes"/> of BGZF blocks: one chunk, or several when
     /// <see cref="Bamflow.Arrow.ConversionOptions.BatchSize"/> cuts them), from the read to the release of their last
     /// chunk. The engine has a fixed number of them: without blocks of your own among the record stages, at most
-    /// 6 for the tag scan + the conversion capacity × (record stages + 1) + the thread count + 5, whatever the input.
+    /// 4 for the tag scan + the conversion capacity × (record stages + 1) + the thread count + 5, whatever the input.
     /// </summary>
     public int PeakChunks { get; init; }
 
