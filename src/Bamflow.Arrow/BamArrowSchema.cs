@@ -1,7 +1,6 @@
 using System.Reflection;
 using System.Text;
 using Apache.Arrow;
-using Apache.Arrow.Types;
 using Bamflow.Bam;
 
 namespace Bamflow.Arrow;
@@ -12,8 +11,6 @@ namespace Bamflow.Arrow;
 /// </summary>
 public sealed class BamArrowSchema
 {
-    private static readonly DictionaryType s_referenceType = new(Int32Type.Default, StringType.Default, ordered: false);
-
     /// <summary>Builds the schema for records of <paramref name="header"/> with <paramref name="tagColumns"/>.</summary>
     public BamArrowSchema(BamHeader header, ConversionOptions options, IReadOnlyList<TagColumn> tagColumns, string? sourceName)
     {
@@ -29,38 +26,8 @@ public sealed class BamArrowSchema
         HasTagsColumn = options.TagMode != TagMode.None && tagColumns.Count > 0;
         HasTagsOtherColumn = options.TagMode != TagMode.None;
 
-        var fields = new List<Field>
-        {
-            new(BamColumns.QName, StringType.Default, nullable: true),
-            new(BamColumns.Flag, UInt16Type.Default, nullable: false),
-            new(BamColumns.RName, s_referenceType, nullable: true),
-            new(BamColumns.Pos, Int32Type.Default, nullable: true),
-            new(BamColumns.Mapq, UInt8Type.Default, nullable: true),
-            new(BamColumns.Cigar, StringType.Default, nullable: true),
-            new(BamColumns.RNext, s_referenceType, nullable: true),
-            new(BamColumns.PNext, Int32Type.Default, nullable: true),
-            new(BamColumns.Tlen, Int32Type.Default, nullable: false),
-        };
-        if (options.IncludeSequence)
-        {
-            fields.Add(new Field(BamColumns.Seq, StringType.Default, nullable: true));
-        }
-
-        if (options.IncludeQuality)
-        {
-            fields.Add(new Field(BamColumns.Qual, StringType.Default, nullable: true));
-        }
-
-        fields.Add(new Field(BamColumns.End, Int32Type.Default, nullable: true));
-        if (HasTagsColumn)
-        {
-            fields.Add(new Field(BamColumns.Tags, new StructType(TagColumns.Select(c => c.ToField()).ToList()), nullable: false));
-        }
-
-        if (HasTagsOtherColumn)
-        {
-            fields.Add(new Field(BamColumns.TagsOther, StringType.Default, nullable: true));
-        }
+        Columns = [.. RecordBatchBuilder.ColumnTable.Where(c => c.IsPresent(this))];
+        List<Field> fields = [.. Columns.Select(c => c.CreateField(this))];
 
         var metadata = new Dictionary<string, string>
         {
@@ -82,6 +49,9 @@ public sealed class BamArrowSchema
 
     /// <summary>The Arrow schema.</summary>
     public Schema Schema { get; }
+
+    /// <summary>The rows of <see cref="RecordBatchBuilder.ColumnTable"/> this schema has: one per field of <see cref="Schema"/>, in the same order.</summary>
+    internal IReadOnlyList<BamColumn> Columns { get; }
 
     /// <summary>The input's name (for messages and the bamflow.source metadata), when known.</summary>
     public string? SourceName { get; }

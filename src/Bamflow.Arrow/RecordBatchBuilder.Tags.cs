@@ -8,36 +8,46 @@ public sealed partial class RecordBatchBuilder
 {
     private readonly TagsBuilder _tags;
 
-    /// <summary>Builds the tags struct and tags_other column.</summary>
+    /// <summary>
+    /// Fills the tags struct and tags_other column in one pass over a record's tags. Has no columns until the table
+    /// rows of the schema's tags and tags_other give it them (<see cref="CreateChildren"/>, <see cref="CreateOther"/>).
+    /// </summary>
     private sealed class TagsBuilder
     {
         private readonly BamArrowSchema _schema;
-        private readonly TagChild[] _children;
         private readonly int[] _childByTag;      // tag key → child index, -1 when the tag has no child
-        private readonly long[] _filledAt;       // per child: the row it last received a value for
-        private readonly ulong[] _takes;         // per child: bit (type & 63) set for each stored type it takes as it is
-        private readonly Utf8Column? _other;
         private readonly TextBuffer _text = new(256);
         private readonly bool _dropUnlisted;
+        private TagChild[] _children = [];
+        private long[] _filledAt = [];           // per child: the row it last received a value for
+        private ulong[] _takes = [];             // per child: bit (type & 63) set for each stored type it takes as it is
+        private Utf8Column? _other;
         private long _row;
 
-        public TagsBuilder(BamArrowSchema schema, ColumnBufferPool pool, int rows)
+        public TagsBuilder(BamArrowSchema schema)
         {
             _schema = schema;
-            _children = schema.HasTagsColumn ? schema.TagColumns.Select(c => TagChild.Create(c, pool, rows)).ToArray() : [];
             _childByTag = new int[ushort.MaxValue + 1];
             System.Array.Fill(_childByTag, -1);
-            for (int i = 0; i < _children.Length; i++)
-            {
-                _childByTag[schema.TagColumns[i].TagKey] = i;
-            }
-
-            _takes = schema.HasTagsColumn ? schema.TagColumns.Select(TypeMask).ToArray() : [];
-            _filledAt = new long[_children.Length];
-            System.Array.Fill(_filledAt, -1);
-            _other = schema.HasTagsOtherColumn ? new Utf8Column(pool, rows, rows * 8) : null;
             _dropUnlisted = schema.Options.TagMode == TagMode.Explicit;
         }
+
+        /// <summary>Gives the struct its children, one per tag column of the schema.</summary>
+        public void CreateChildren(ColumnBufferPool pool, int rows)
+        {
+            _children = [.. _schema.TagColumns.Select(c => TagChild.Create(c, pool, rows))];
+            for (int i = 0; i < _children.Length; i++)
+            {
+                _childByTag[_schema.TagColumns[i].TagKey] = i;
+            }
+
+            _takes = [.. _schema.TagColumns.Select(TypeMask)];
+            _filledAt = new long[_children.Length];
+            System.Array.Fill(_filledAt, -1);
+        }
+
+        /// <summary>Gives the builder its tags_other column; without it, no record's tags are read (see <see cref="Append"/>).</summary>
+        public void CreateOther(ColumnBufferPool pool, int rows) => _other = new Utf8Column(pool, rows, rows * 8);
 
         public void Append(BamRecord record)
         {
@@ -110,19 +120,12 @@ public sealed partial class RecordBatchBuilder
             return mask;
         }
 
-        public void Build(int count, List<IArrowArray> columns)
-        {
-            if (_schema.HasTagsColumn)
-            {
-                IArrowType type = _schema.Schema.GetFieldByName(BamColumns.Tags).DataType;
-                columns.Add(new StructArray(type, count, _children.Select(c => c.Build()).ToList(), ArrowBuffer.Empty, 0, 0));
-            }
+        /// <summary>The struct of the <paramref name="count"/> rows appended since the last call, as <paramref name="field"/>'s type.</summary>
+        public StructArray BuildStruct(Field field, int count) =>
+            new(field.DataType, count, [.. _children.Select(c => c.Build())], ArrowBuffer.Empty, 0, 0);
 
-            if (_other is not null)
-            {
-                columns.Add(_other.Build());
-            }
-        }
+        /// <summary>The tags_other rows appended since the last call.</summary>
+        public StringArray BuildOther() => _other!.Build();
     }
 
     /// <summary>One child column of the tags struct.</summary>

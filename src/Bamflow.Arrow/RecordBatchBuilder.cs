@@ -1,5 +1,4 @@
 using Apache.Arrow;
-using Apache.Arrow.Types;
 using Bamflow.Bam;
 
 namespace Bamflow.Arrow;
@@ -8,23 +7,32 @@ namespace Bamflow.Arrow;
 /// Accumulates BAM records into Arrow columns, straight from the record bytes (no strings), and hands them
 /// over as a <see cref="RecordBatch"/>. Not thread-safe: each worker owns one and reuses it batch after batch.
 /// </summary>
+/// <remarks>
+/// Which columns exist, in what order, of which types, and which store each array is made from come from the column
+/// table (<c>ColumnTable</c>), the same rows <see cref="BamArrowSchema"/> makes its fields from, so a batch's arrays
+/// cannot get out of step with the schema. The table runs per schema and per batch; <see cref="Append"/>, per record,
+/// fills the stores directly, with no call per column.
+/// </remarks>
 public sealed partial class RecordBatchBuilder
 {
     private const byte Unmapped = 0x4; // FLAG bit 0x4: segment unmapped
 
     private readonly BamArrowSchema _schema;
-    private readonly Utf8Column _qname;
-    private readonly PrimitiveColumn<ushort> _flag;
-    private readonly PrimitiveColumn<int> _rname;
-    private readonly PrimitiveColumn<int> _pos;
-    private readonly PrimitiveColumn<byte> _mapq;
-    private readonly Utf8Column _cigar;
-    private readonly PrimitiveColumn<int> _rnext;
-    private readonly PrimitiveColumn<int> _pnext;
-    private readonly PrimitiveColumn<int> _tlen;
-    private readonly Utf8Column? _seq;
-    private readonly Utf8Column? _qual;
-    private readonly PrimitiveColumn<int> _end;
+
+    // The column stores: set by the schema's rows of ColumnTable (a column the schema lacks keeps its store null),
+    // and filled by Append, which names each one directly.
+    private Utf8Column _qname = null!;
+    private PrimitiveColumn<ushort> _flag = null!;
+    private PrimitiveColumn<int> _rname = null!;
+    private PrimitiveColumn<int> _pos = null!;
+    private PrimitiveColumn<byte> _mapq = null!;
+    private Utf8Column _cigar = null!;
+    private PrimitiveColumn<int> _rnext = null!;
+    private PrimitiveColumn<int> _pnext = null!;
+    private PrimitiveColumn<int> _tlen = null!;
+    private Utf8Column? _seq;
+    private Utf8Column? _qual;
+    private PrimitiveColumn<int> _end = null!;
 
     /// <summary>Creates a builder for batches of <paramref name="schema"/>.</summary>
     /// <param name="schema">The schema of every batch.</param>
@@ -35,19 +43,11 @@ public sealed partial class RecordBatchBuilder
         _schema = schema;
         pool ??= ColumnBufferPool.None;
         int rows = Math.Min(schema.Options.BatchSize, 1 << 16);
-        _qname = new Utf8Column(pool, rows, rows * 24);
-        _flag = new PrimitiveColumn<ushort>(pool, rows, UInt16Type.Default);
-        _rname = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _pos = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _mapq = new PrimitiveColumn<byte>(pool, rows, UInt8Type.Default);
-        _cigar = new Utf8Column(pool, rows, rows * 8);
-        _rnext = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _pnext = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _tlen = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _seq = schema.Options.IncludeSequence ? new Utf8Column(pool, rows, rows * 150) : null;
-        _qual = schema.Options.IncludeQuality ? new Utf8Column(pool, rows, rows * 150) : null;
-        _end = new PrimitiveColumn<int>(pool, rows, Int32Type.Default);
-        _tags = new TagsBuilder(schema, pool, rows);
+        _tags = new TagsBuilder(schema);
+        foreach (BamColumn column in schema.Columns)
+        {
+            column.CreateStore(this, pool, rows);
+        }
     }
 
     /// <summary>Records appended since the last <see cref="Build"/>.</summary>
@@ -152,32 +152,15 @@ public sealed partial class RecordBatchBuilder
     /// <summary>Returns the rows appended so far as a batch, and starts a new one.</summary>
     public RecordBatch Build()
     {
+        // The arrays in the order of the schema's fields, each made by the table row its field was made from.
+        IReadOnlyList<BamColumn> table = _schema.Columns;
+        var columns = new IArrowArray[table.Count];
+        for (int i = 0; i < columns.Length; i++)
+        {
+            columns[i] = table[i].Build(this, _schema.Schema.GetFieldByIndex(i));
+        }
+
         int count = Count;
-        var referenceType = (DictionaryType)_schema.Schema.GetFieldByName(BamColumns.RName).DataType;
-        var columns = new List<IArrowArray>
-        {
-            _qname.Build(),
-            _flag.Build(),
-            new DictionaryArray(referenceType, _rname.Build(), _schema.ReferenceDictionary),
-            _pos.Build(),
-            _mapq.Build(),
-            _cigar.Build(),
-            new DictionaryArray(referenceType, _rnext.Build(), _schema.ReferenceDictionary),
-            _pnext.Build(),
-            _tlen.Build(),
-        };
-        if (_seq is not null)
-        {
-            columns.Add(_seq.Build());
-        }
-
-        if (_qual is not null)
-        {
-            columns.Add(_qual.Build());
-        }
-
-        columns.Add(_end.Build());
-        _tags.Build(count, columns);
         Count = 0;
         return new RecordBatch(_schema.Schema, columns, count);
     }
