@@ -73,6 +73,28 @@ public sealed class BgzfSegmentReaderTests
         Assert.False(reader.TryRead(new BgzfSegment(), budget), $"{where}: read again after the end");
     }
 
+    [Theory]
+    [InlineData(1000, 1)]
+    [InlineData(3000, 3)]
+    [InlineData(2999, 3)]
+    [InlineData(3001, 4)]
+    public void TryRead_BudgetAtAndAroundAMultipleOfTheBlocks_SegmentsStopOnceTheyReachIt(int budget, int blocksPerSegment)
+    {
+        // Twenty blocks of 1000 well-compressed bytes (the inflated bytes reach the budget first): a segment takes blocks
+        // until they reach the budget, so a budget of exactly three blocks takes three, one byte more takes four.
+        byte[] file = BgzfTestWriter.Compress(Enumerable.Range(0, 20_000).Select(i => (byte)(i * 7)).ToArray(), blockSize: 1000);
+        using var reader = new BgzfSegmentReader(new MemoryStream(file));
+
+        List<SegmentCopy> segments = ReadAll(reader, budget);
+
+        Assert.All(segments.SkipLast(1), s => Assert.Equal(blocksPerSegment, s.Frames.Length));
+        Assert.Equal(21, segments.Sum(s => s.Frames.Length)); // and the EOF marker
+        for (int i = 0; i < segments.Count; i++)
+        {
+            AssertBudgetRule(segments[i], budget, last: i == segments.Count - 1, $"budget {budget}, segment {i}");
+        }
+    }
+
     [CorpusTheory]
     [InlineData("hts-specs__level-9.bam", 1)]
     [InlineData("hts-specs__level-9.bam", 64 << 10)]
