@@ -106,6 +106,11 @@ public sealed class BamRecordJoiner : IDisposable
 
             p = walkedEnd;
             invalid = walkedInvalid;
+            if (!invalid)
+            {
+                // Records the walk did not reach (a caller that walked only part of the segment, or none of it).
+                p = BamRecordFramer.Walk(data.AsSpan(0, end), p, _maxRecordSize, starts, out invalid);
+            }
         }
         else
         {

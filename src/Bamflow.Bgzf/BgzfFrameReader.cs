@@ -160,6 +160,9 @@ public sealed class BgzfFrameReader : IDisposable
         return true;
     }
 
+    /// <summary>Whether the stream has ended and every byte read ahead has been taken as a frame.</summary>
+    internal bool InputEnded => _streamEnded && _readAhead == 0;
+
     /// <summary>Whether <see cref="Seek"/> can move this reader (its stream can seek).</summary>
     public bool CanSeek => _stream.CanSeek;
 

@@ -60,6 +60,7 @@ public sealed class BgzfSegmentReader : IDisposable
         }
 
         _ranges = ranges.GetEnumerator();
+        _inRange = false; // the frame reader's constructor set up a whole-stream read
     }
 
     /// <summary>
@@ -232,7 +233,42 @@ public sealed class BgzfSegmentReader : IDisposable
             _readEnd = filled;
         }
 
+        // The budget was reached: say now whether this segment ends its range (the next block is past the range's end)
+        // or the input (every byte read has been taken and the stream has ended), so that its last segment says so.
+        VirtualPosition rangeEnd = _range.End;
+        long after = _frames.CompressedOffset;
+        if (_inRange && rangeEnd != BgzfRange.EndOfFile && (after > rangeEnd.CompressedOffset || after == rangeEnd.CompressedOffset && rangeEnd.BlockOffset == 0))
+        {
+            _inRange = false;
+        }
+        else if (_inRange && filled == segment.FramesEnd && PeekEnded(segment, ref buffer, ref filled))
+        {
+            ReachedEnd = true;
+            _inRange = false;
+            if (_ranges is null)
+            {
+                _ended = true;
+            }
+        }
+
         return 0;
+    }
+
+    /// <summary>
+    /// Whether the input has ended, when every byte read so far is in the segment's blocks: reads on (one read; its bytes
+    /// are the next segment's) to find out.
+    /// </summary>
+    private bool PeekEnded(BgzfSegment segment, ref byte[] buffer, ref int filled)
+    {
+        if (_frames.InputEnded)
+        {
+            return true;
+        }
+
+        buffer = segment.Buffer(filled + BgzfFrame.MaxLength, filled);
+        filled += _frames.ReadAhead(buffer.AsSpan(filled, BgzfFrame.MaxLength), 1);
+        _readEnd = filled;
+        return _frames.InputEnded;
     }
 
     /// <summary>Keeps the bytes read past the segment's last block for the next segment.</summary>
