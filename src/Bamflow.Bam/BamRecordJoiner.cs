@@ -89,7 +89,9 @@ public sealed class BamRecordJoiner : IDisposable
             }
 
             reserve = carried;
-            Volatile.Write(ref _reserve, Math.Max(_reserve, (int)Math.Min(carried + ((long)carried >> 2), _maxReserve)));
+            // Twice the carry (or the room kept so far), at most the most given: every segment buffer is sized again when
+            // the room grows, so it grows in a few large steps, not with every longer record.
+            Volatile.Write(ref _reserve, Math.Max(_reserve, (int)Math.Min(Math.Max(2L * carried, 2L * _reserve), _maxReserve)));
         }
 
         int begin = reserve - carried, end = reserve + length;
