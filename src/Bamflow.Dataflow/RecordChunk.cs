@@ -19,15 +19,18 @@ public sealed class RecordChunk
     private int _offset;
     private byte[] _data;
     private ulong[] _positions;
+    private int _positionsOffset;
     private ulong[]? _dropped;    // bit per record, set when a filter drops it
     private List<BamRecordFormatException>? _skipped;
 
     /// <summary>
-    /// A view of <paramref name="count"/> whole records at <paramref name="offset"/> in a buffer the parallel source
-    /// inflated into (no copy); holds one reference to it. <paramref name="positions"/> is rented and becomes the chunk's.
+    /// A view of <paramref name="count"/> whole records at <paramref name="offset"/> in a buffer the source inflated into
+    /// (no copy); holds one reference to it. Their virtual positions are <paramref name="positions"/> from
+    /// <paramref name="positionsOffset"/>: the source's, freed with the buffer.
     /// </summary>
-    internal RecordChunk(SharedBuffer shared, int offset, int length, ulong[] positions, int count, int referenceCount, string? fileName)
+    internal RecordChunk(SharedBuffer shared, int offset, int length, ulong[] positions, int positionsOffset, int count, int referenceCount, string? fileName)
     {
+        _positionsOffset = positionsOffset;
         _shared = shared;
         _data = shared.Array;
         _offset = offset;
@@ -75,14 +78,13 @@ public sealed class RecordChunk
     public long Sequence { get; internal set; }
 
     /// <summary>The virtual position of record <paramref name="index"/> (0-based within the chunk).</summary>
-    public VirtualPosition PositionOf(int index) => new(_positions[index]);
+    public VirtualPosition PositionOf(int index) => new(_positions[_positionsOffset + index]);
 
     /// <summary>Gives the buffers back; the chunk must not be used afterwards.</summary>
     internal void Release()
     {
         _shared.Release();
 
-        ArrayPool<ulong>.Shared.Return(_positions);
         if (_dropped is not null)
         {
             ArrayPool<ulong>.Shared.Return(_dropped);

@@ -80,7 +80,7 @@ internal sealed class RecordSource : IDisposable
         {
             MaxDegreeOfParallelism = threads,
             EnsureOrdered = true,
-            BoundedCapacity = threads + 1,
+            BoundedCapacity = threads, // one segment per worker: a deeper queue only held memory (measured: same speed)
             SingleProducerConstrained = true,
             CancellationToken = faults.Token,
             TaskScheduler = scheduler,
@@ -336,20 +336,26 @@ internal sealed class RecordSource : IDisposable
         var shared = new SharedBuffer(slot.Data, _ => ReturnSlot(slot));
         var chunks = new List<RecordChunk>((count + _maxRecords - 1) / _maxRecords);
         long firstIndex = _joiner.RecordsFramed - count;
+        if (slot.Positions.Length < count)
+        {
+            slot.Positions = new ulong[Math.Max(count, slot.Positions.Length * 2)];
+        }
+
+        // The records' virtual positions, in the slot's own array (kept from use to use): no allocation per chunk.
+        ulong[] positions = slot.Positions;
         int hint = 0;
+        for (int i = 0; i < count; i++)
+        {
+            positions[i] = result.Positions.At(_starts[i], ref hint).Value;
+        }
+
         for (int first = 0; first < count; first += _maxRecords)
         {
             int n = Math.Min(_maxRecords, count - first);
-            ulong[] positions = ArrayPool<ulong>.Shared.Rent(n);
-            for (int i = 0; i < n; i++)
-            {
-                positions[i] = result.Positions.At(_starts[first + i], ref hint).Value;
-            }
-
             int begin = _starts[first];
             int end = first + n < count ? _starts[first + n] : result.End;
             shared.AddReference();
-            chunks.Add(new RecordChunk(shared, begin, end - begin, positions, n, _referenceCount, _fileName)
+            chunks.Add(new RecordChunk(shared, begin, end - begin, positions, first, n, _referenceCount, _fileName)
             {
                 Lenient = _lenient,
                 FirstRecordIndex = firstIndex + first,
@@ -456,6 +462,9 @@ internal sealed class RecordSource : IDisposable
         public int Length;
 
         public RecordStarts Walked { get; } = new();
+
+        /// <summary>The virtual positions of the records cut from the segment (the chunks' views of it).</summary>
+        public ulong[] Positions = new ulong[1024];
 
         public int WalkedEnd;
 
