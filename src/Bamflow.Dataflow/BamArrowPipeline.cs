@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Collections.Concurrent;
 using System.Threading.Tasks.Dataflow;
 using Apache.Arrow;
@@ -387,6 +388,10 @@ public sealed partial class BamArrowPipeline
             // conversion and the sink (they may hold batches), nor for a sink that keeps them (it bounds its own).
             // (Not disposed: it has no wait handle, and a conversion may still be waiting on it when the run faults.)
             SemaphoreSlim? alive = _batchStages.Count == 0 && !sinkTakesBatches ? new(_pipeline.EffectiveCapacity) : null;
+            // A record the conversion finds invalid fails the run in file order, not in the order the workers meet them:
+            // its chunk's batch (the rows before it) goes on marked, and the writer, which takes batches in file order,
+            // throws the error when it reaches it, after every batch before it was written.
+            var invalid = new ConcurrentDictionary<RecordBatch, ExceptionDispatchInfo>(ReferenceEqualityComparer.Instance);
             RecordBatch ConvertChunk(RecordChunk chunk) => faults.Guard(() =>
             {
                 tally.BatchStarted();
@@ -394,6 +399,12 @@ public sealed partial class BamArrowPipeline
                 try
                 {
                     return tally.Convert.Time(() => Convert(chunk, builder, tally));
+                }
+                catch (BamFormatException e)
+                {
+                    RecordBatch before = builder.Build();
+                    invalid[before] = ExceptionDispatchInfo.Capture(e);
+                    return before;
                 }
                 finally
                 {
@@ -421,6 +432,12 @@ public sealed partial class BamArrowPipeline
             var write = new ActionBlock<RecordBatch>(
                 batch => faults.GuardAsync(async () =>
                 {
+                    if (invalid.TryRemove(batch, out ExceptionDispatchInfo? error))
+                    {
+                        Release(batch, sink, pool);
+                        error.Throw(); // the first invalid record in file order: every batch before it is written
+                    }
+
                     progress.OnRead(plan.Source.RecordsRead, plan.Source.CompressedBytesRead);
                     if (batch.Length > 0)
                     {
