@@ -63,13 +63,13 @@ public sealed class BamRecordJoiner : IDisposable
         {
             // A range of the reader ended inside a record: its end was not a record boundary.
             var cut = RangeCut();
-            return new JoinResult(reserve, reserve, cut, PassedOn: false, Carry.Empty);
+            return new JoinResult(reserve, reserve, cut, PassedOn: false, default);
         }
 
         if (segmentError is null && _carry.NeedsMoreThan(length))
         {
             _carry.Append(data.AsSpan(reserve, length));
-            return new JoinResult(reserve, reserve, null, PassedOn: true, Carry.Empty);
+            return new JoinResult(reserve, reserve, null, PassedOn: true, default);
         }
 
         int carried = _carry.Length;
@@ -228,8 +228,6 @@ public sealed class BamRecordJoiner : IDisposable
         // Buffers up to this size come from the shared array pool; longer ones (long records) are left to the GC once used.
         private const int PooledLength = 1 << 20;
         private byte[] _bytes = [];
-
-        public static Positions Empty => default;
 
         public int Length { get; private set; }
 

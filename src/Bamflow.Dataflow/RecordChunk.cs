@@ -41,8 +41,6 @@ public sealed class RecordChunk
         FileName = fileName;
     }
 
-    /// <summary>What holds the bytes: the same object for chunks that share a buffer (the parallel source's segment).</summary>
-    internal object Buffer => _shared;
 
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(_offset, Length);

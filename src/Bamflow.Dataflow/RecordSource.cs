@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.ExceptionServices;
@@ -143,12 +142,15 @@ internal sealed class RecordSource : IDisposable
     /// </summary>
     public void LimitSlots(int slots)
     {
-        Volatile.Write(ref _slotLimit, Math.Max(slots, Volatile.Read(ref _slotLimit)));
-        if (slots == int.MaxValue || _slotsCreated < slots)
+        int before = Volatile.Read(ref _slotLimit);
+        if (slots <= before)
         {
-            _freeSlots.Post(new Slot()); // wakes a reader waiting for a slot; counted as created below
-            Interlocked.Increment(ref _slotsCreated);
+            return;
         }
+
+        Volatile.Write(ref _slotLimit, slots);
+        Interlocked.Increment(ref _slotsCreated);
+        _freeSlots.Post(new Slot()); // wakes a reader waiting for a slot under the old limit
     }
 
     /// <summary>

@@ -338,26 +338,7 @@ public sealed class BamRecordJoinerTests
     /// <summary>The sample's inflated BAM with a valid unmapped record of <paramref name="length"/> bases (all A, qualities 30) after its 100th record.</summary>
     private static byte[] WithLongRecord(int length)
     {
-        byte[] name = "long-read\0"u8.ToArray();
-        int blockSize = 32 + name.Length + (length + 1) / 2 + length;
-        byte[] r = new byte[4 + blockSize];
-        Span<byte> w = r;
-        BinaryPrimitives.WriteInt32LittleEndian(w, blockSize);           // block_size
-        BinaryPrimitives.WriteInt32LittleEndian(w[4..], -1);             // refID = -1
-        BinaryPrimitives.WriteInt32LittleEndian(w[8..], -1);             // pos = -1
-        w[12] = (byte)name.Length;                                       // l_read_name
-        w[13] = 0;                                                       // mapq
-        BinaryPrimitives.WriteUInt16LittleEndian(w[14..], 4680);         // bin (reg2bin(-1, 0))
-        BinaryPrimitives.WriteUInt16LittleEndian(w[16..], 0);            // n_cigar_op
-        BinaryPrimitives.WriteUInt16LittleEndian(w[18..], 4);            // flag = unmapped
-        BinaryPrimitives.WriteInt32LittleEndian(w[20..], length);        // l_seq
-        BinaryPrimitives.WriteInt32LittleEndian(w[24..], -1);            // next_refID
-        BinaryPrimitives.WriteInt32LittleEndian(w[28..], -1);            // next_pos
-        BinaryPrimitives.WriteInt32LittleEndian(w[32..], 0);             // tlen
-        name.CopyTo(w[36..]);
-        int seq = 36 + name.Length;
-        w.Slice(seq, (length + 1) / 2).Fill(0x11);                       // "AA" per byte
-        w.Slice(seq + (length + 1) / 2, length).Fill(30);                // qual
+        byte[] r = LongRecords.Unmapped(length);
         byte[] sample = s_sample.Inflated();
         int split = s_sample.RecordOffset(100);
         return [.. sample.AsSpan(0, split), .. r, .. sample.AsSpan(split)];
