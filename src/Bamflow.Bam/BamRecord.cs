@@ -292,6 +292,13 @@ public readonly ref struct BamRecord
     /// <summary>Reference span of the alignment: the sum of M/D/N/=/X lengths; 0 without a CIGAR.</summary>
     public long ReferenceLength => CigarDecoder.ReferenceLength(Cigar);
 
+    /// <summary>
+    /// htslib's <c>bam_endpos</c>: the 0-based position after the alignment's last reference base, POS + the CIGAR's
+    /// reference length, at least POS + 1 (an unmapped read, or a CIGAR consuming no reference, counts as length 1).
+    /// What indexes bin a record by and region queries test overlap with.
+    /// </summary>
+    public long EndPosition => Position + ((Flag & 0x4) != 0 ? 1 : Math.Max(1, ReferenceLength)); // flag 0x4: BAM_FUNMAP
+
     private int SequenceOffset => ReadNameOffset + _data[LReadNameOffset] + (4 * BinaryPrimitives.ReadUInt16LittleEndian(_data[NCigarOpOffset..]));
 
     private int AuxOffset => SequenceOffset + ((SequenceLength + 1) >> 1) + SequenceLength;
