@@ -25,6 +25,9 @@ public sealed class BgzfSegment
     /// <summary>Whether this segment starts a range (its first byte is not the continuation of the segment before).</summary>
     public bool StartsRange { get; internal set; }
 
+    /// <summary>Which of the reader's ranges the segment is in (0-based, in the order given; 0 for a whole-stream read).</summary>
+    public int RangeIndex { get; internal set; }
+
     /// <summary>Whether this is the last segment of its range (for a whole-file read: of the file).</summary>
     public bool EndsRange { get; internal set; }
 

@@ -32,6 +32,7 @@ public sealed class BgzfSegmentReader : IDisposable
     private readonly System.Collections.Concurrent.ConcurrentBag<byte[]> _spareBuffers = [];
     private readonly IEnumerator<BgzfRange>? _ranges;
     private BgzfRange _range;
+    private int _rangeIndex = -1;
     private bool _inRange;
     private bool _startsRange = true;
     private bool _ended;
@@ -61,6 +62,23 @@ public sealed class BgzfSegmentReader : IDisposable
 
         _ranges = ranges.GetEnumerator();
         _inRange = false; // the frame reader's constructor set up a whole-stream read
+    }
+
+    /// <summary>
+    /// Reads the <paramref name="ranges"/> of the file <paramref name="frames"/> reads (it seeks), in the order given, e.g.
+    /// after a header read by another reader; disposes it.
+    /// </summary>
+    public BgzfSegmentReader(BgzfFrameReader frames, IEnumerable<BgzfRange> ranges)
+        : this(frames)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        if (!frames.CanSeek)
+        {
+            throw new NotSupportedException($"{frames.FileName ?? "the input"} cannot seek (a pipe or a device): ranges need a file");
+        }
+
+        _ranges = ranges.GetEnumerator();
+        _inRange = false;
     }
 
     /// <summary>
@@ -114,6 +132,7 @@ public sealed class BgzfSegmentReader : IDisposable
 
             segment.Sequence = _sequence;
             segment.StartsRange = _startsRange;
+            segment.RangeIndex = Math.Max(0, _rangeIndex);
             int cut = 0;
             try
             {
@@ -158,6 +177,7 @@ public sealed class BgzfSegmentReader : IDisposable
         }
 
         _range = _ranges.Current;
+        _rangeIndex++;
         if (_range.End <= _range.Start)
         {
             return NextRange();

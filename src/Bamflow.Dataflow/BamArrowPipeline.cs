@@ -67,6 +67,36 @@ public sealed partial class BamArrowPipeline
     }
 
     /// <summary>
+    /// Reads <paramref name="passes"/> one after the other instead of the whole file: each the whole file (null ranges)
+    /// or ranges of virtual positions in the order given (each starting at a record and ending at one: what an index's
+    /// chunks or a shard plan give), with the records it keeps (null: every record in its ranges). Ranges need a
+    /// reader of a file (it seeks). <see cref="Regions"/> builds the passes of a region query.
+    /// </summary>
+    public BamArrowPipeline Select(IReadOnlyList<ReadPass> passes)
+    {
+        ArgumentNullException.ThrowIfNull(passes);
+        if (_passes is not null)
+        {
+            throw new InvalidOperationException("the engine has a region query already: make one query of all the regions");
+        }
+
+        if (passes.Count != 1 && passes.Any(pass => pass.Ranges is null))
+        {
+            throw new ArgumentException("a pass that reads the whole file must be the only one", nameof(passes));
+        }
+
+        _passes = passes;
+        if (passes.Any(pass => pass.Keep is not null))
+        {
+            _stages.Insert(0, new RecordStage("regions", static chunk => chunk.ApplySelection(), null, Drops: true));
+        }
+
+        return this;
+    }
+
+    private IReadOnlyList<ReadPass>? _passes;
+
+    /// <summary>
     /// Counts every record that reaches this point into <paramref name="statistics"/>, without changing the stream.
     /// Each worker counts its chunk into a fresh partial that is then added to <paramref name="statistics"/>, so
     /// it is complete when the run ends and must not be read before.
@@ -130,10 +160,8 @@ public sealed partial class BamArrowPipeline
         bool lenient = _pipeline.Validation == ValidationMode.Lenient;
         int threads = _pipeline.EffectiveThreads;
         TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, threads).ConcurrentScheduler;
-        BgzfRemainder body = reader.DetachBody();
-        var segments = new BgzfSegmentReader(body.Frames, body.LastFrameWasEofMarker);
-        var joiner = new BamRecordJoiner(reader.MaxRecordSize, _conversion.MaxBatchBytes / 2, reader.FileName, body.Buffered, body.BufferedPosition);
-        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, _conversion.MaxBatchBytes, lenient, PlanSlots + RunSlots(threads), faults);
+        (BgzfSegmentReader segments, BamRecordJoiner joiner, RecordPredicate?[]? selections) = OpenBody(reader, _passes);
+        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, _conversion.MaxBatchBytes, lenient, PlanSlots + RunSlots(threads), faults, selections);
         var plan = new SchemaPlan(reader, source, joiner, scheduler, stop, faults);
         try
         {
@@ -146,6 +174,7 @@ public sealed partial class BamArrowPipeline
                 while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
                     plan.Prefetched.Add(chunk);
+                    chunk.ApplySelection(); // a region query: the scan sees the records it selects
                     held += chunk.Length;
                     chunk.ForEach((discovery, _conversion.TagScanRecords), static (record, state) =>
                     {
@@ -180,6 +209,43 @@ public sealed partial class BamArrowPipeline
             plan.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The reader stack after <paramref name="reader"/>'s header: the rest of the file, or the ranges of a region query's
+    /// passes, in order, with each range's selection (the pass it belongs to).
+    /// </summary>
+    private (BgzfSegmentReader Segments, BamRecordJoiner Joiner, RecordPredicate?[]? Selections) OpenBody(BamReader reader, IReadOnlyList<ReadPass>? passes)
+    {
+        BgzfRemainder body = reader.DetachBody();
+        int maxReserve = _conversion.MaxBatchBytes / 2;
+        if (passes is null or [{ Ranges: null }])
+        {
+            return (new BgzfSegmentReader(body.Frames, body.LastFrameWasEofMarker),
+                new BamRecordJoiner(reader.MaxRecordSize, maxReserve, reader.FileName, body.Buffered, body.BufferedPosition),
+                passes is null ? null : [passes[0].Keep]);
+        }
+
+        if (!body.Frames.CanSeek)
+        {
+            body.Frames.Dispose();
+            throw new NotSupportedException($"{reader.FileName ?? "the input"}: a region query needs a file it can seek in (an index gives offsets), not a pipe");
+        }
+
+        var ranges = new List<BgzfRange>();
+        var selections = new List<RecordPredicate?>();
+        foreach (ReadPass pass in passes)
+        {
+            foreach (BgzfRange range in pass.Ranges!)
+            {
+                ranges.Add(range);
+                selections.Add(pass.Keep);
+            }
+        }
+
+        return (new BgzfSegmentReader(body.Frames, ranges),
+            new BamRecordJoiner(reader.MaxRecordSize, maxReserve, reader.FileName),
+            selections.Count == 0 ? [null] : [.. selections]);
     }
 
     /// <summary>The tag scan holds at most this many batches' bytes of chunks (<see cref="ConversionOptions.MaxBatchBytes"/>).</summary>

@@ -98,6 +98,22 @@ public sealed class RecordChunk
         DroppedCount = 0;
     }
 
+    /// <summary>
+    /// The region selection the chunk's records are still to pass (a region query's: which records of the index's ranges
+    /// overlap the region), or null. <see cref="ApplySelection"/> applies it once.
+    /// </summary>
+    internal RecordPredicate? Selection { get; set; }
+
+    /// <summary>Drops the records the region selection does not keep, once (later calls do nothing).</summary>
+    internal void ApplySelection()
+    {
+        if (Selection is { } selection)
+        {
+            Selection = null;
+            Retain(selection);
+        }
+    }
+
     /// <summary>Whether record <paramref name="index"/> (0-based within the chunk) has been dropped by a filter.</summary>
     public bool IsDropped(int index) => _dropped is not null && (_dropped[index >> 6] & (1UL << index)) != 0;
 

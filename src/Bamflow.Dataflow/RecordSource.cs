@@ -23,7 +23,9 @@ namespace Bamflow.Dataflow;
 /// construction, whatever the length of the records (a record longer than a segment is gathered by the joiner, once).
 /// A malformed block or record stops the reader but not the run: the chunks cut before it still flow, and
 /// <see cref="NextAsync"/> throws the error after the last of them, so a run reports the first error in file order.
-/// Records from another decoder (SAM text, CRAM) would enter here, as chunks into <see cref="Output"/>: the stages after
+/// A region query reads the index's ranges of the file (the reader seeks; a segment never spans two ranges) and gives each
+/// chunk the selection of the range it was read from (<see cref="RecordChunk.Selection"/>), applied in parallel by the
+/// first record stage. Records from another decoder (SAM text, CRAM) would enter here, as chunks into <see cref="Output"/>: the stages after
 /// it do not know where records come from.
 /// </summary>
 internal sealed class RecordSource : IDisposable
@@ -38,6 +40,7 @@ internal sealed class RecordSource : IDisposable
     private readonly BgzfInflaterKind _inflaterKind;
     private readonly int _maxRecords;
     private readonly int _maxBytes;
+    private readonly IReadOnlyList<RecordPredicate?>? _selections;
     private readonly ConcurrentBag<IBgzfInflater> _inflaters = [];
     private readonly BufferBlock<Slot> _freeSlots = new();
     private readonly TransformBlock<Slot, Slot> _inflate;
@@ -59,8 +62,9 @@ internal sealed class RecordSource : IDisposable
     private long _sequence;
     private volatile bool _stopped;
 
-    public RecordSource(BgzfSegmentReader reader, BamRecordJoiner joiner, int referenceCount, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, bool lenient, int slots, FirstFault faults)
+    public RecordSource(BgzfSegmentReader reader, BamRecordJoiner joiner, int referenceCount, BgzfInflaterKind inflater, TaskScheduler scheduler, int threads, int maxRecords, int maxBytes, bool lenient, int slots, FirstFault faults, IReadOnlyList<RecordPredicate?>? selections = null)
     {
+        _selections = selections;
         _reader = reader;
         _joiner = joiner;
         _referenceCount = referenceCount;
@@ -343,6 +347,8 @@ internal sealed class RecordSource : IDisposable
             slot.Positions = new ulong[Math.Max(count, slot.Positions.Length * 2)];
         }
 
+        RecordPredicate? selection = _selections is null ? null : _selections[slot.Segment.RangeIndex];
+
         // The records' virtual positions, in the slot's own array (kept from use to use): no allocation per chunk.
         ulong[] positions = slot.Positions;
         int hint = 0;
@@ -362,6 +368,7 @@ internal sealed class RecordSource : IDisposable
                 Lenient = _lenient,
                 FirstRecordIndex = firstIndex + first,
                 Sequence = _sequence++,
+                Selection = selection,
             });
         }
 

@@ -1,0 +1,121 @@
+using System.Threading.Tasks.Dataflow;
+using Bamflow.Arrow;
+using Bamflow.Bam;
+using Bamflow.Bgzf;
+using Bamflow.Dataflow;
+using Bamflow.Tests.Support;
+
+namespace Bamflow.Tests.Dataflow;
+
+/// <summary>
+/// The engine reading ranges of virtual positions (what region queries and shards give it), against the sequential
+/// <see cref="BamReader"/> as the oracle: passes of ranges between record starts it reports, in any order (seeking back),
+/// overlapping, starting and ending inside BGZF blocks, with and without a selection, give exactly those records'
+/// bytes, in the order of the passes and ranges, at 1, 2 and 3 threads and with segments far smaller than a block.
+/// </summary>
+public sealed class ReadPassTests
+{
+    public static TheoryData<string> Files => [Conversion.Fixture("sample.bam"), .. SharedData.WhenPresent(
+        ["htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam", "pbbam__long_reads.bam", "samtools__mpileup.1.bam"]).Select(SharedData.CorpusPath)];
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void RandomPasses_GiveTheRecordsBetweenTheirPositions(string path)
+    {
+        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        var random = new Random(path.Length * 31);
+        for (int round = 0; round < 12; round++)
+        {
+            var passes = new List<ReadPass>();
+            var expected = new List<byte[]>();
+            for (int p = 0, count = 1 + random.Next(4); p < count; p++)
+            {
+                var ranges = new List<BgzfRange>();
+                bool filtered = random.Next(2) == 0;
+                for (int r = 0, n = 1 + random.Next(3); r < n; r++)
+                {
+                    int first = random.Next(records.Count + 1), last = Math.Min(records.Count, first + random.Next(records.Count / 3 + 2));
+                    ranges.Add(new BgzfRange(first < records.Count ? starts[first] : BgzfRange.EndOfFile, last < records.Count ? starts[last] : BgzfRange.EndOfFile));
+                    expected.AddRange(records.Skip(first).Take(last - first).Where(bytes => !filtered || Kept(bytes)));
+                }
+
+                passes.Add(new ReadPass(ranges, filtered ? static record => record.Position % 3 == 0 : null));
+            }
+
+            foreach (int threads in new[] { 1, 2, 3 })
+            {
+                List<byte[]> actual = Run(path, passes, threads);
+                Assert.True(expected.Count == actual.Count, $"round {round}, {threads} threads: {expected.Count} records expected, {actual.Count} read");
+                for (int i = 0; i < expected.Count; i++)
+                {
+                    Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"round {round}, {threads} threads: record {i} differs");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void AWholeFilePassWithASelection_KeepsWhatItSelects()
+    {
+        string path = Conversion.Fixture("sample.bam");
+        (_, List<byte[]> records) = ReadSequentially(path);
+        List<byte[]> actual = Run(path, [new ReadPass(null, static record => record.Position % 3 == 0)], 2);
+        Assert.Equal(records.Where(Kept).Count(), actual.Count);
+        Assert.NotEqual(records.Count, actual.Count);
+    }
+
+    [Fact]
+    public void NoRanges_GiveNoRecordsAndNoError()
+    {
+        List<byte[]> actual = Run(Conversion.Fixture("sample.bam"), [new ReadPass([], null)], 2);
+        Assert.Empty(actual);
+    }
+
+    [Fact]
+    public void ARangeEndingInsideARecord_IsAnErrorNamingTheFile()
+    {
+        string path = Conversion.Fixture("sample.bam");
+        (List<VirtualPosition> starts, _) = ReadSequentially(path);
+        var cut = new VirtualPosition(starts[10].Value + 7); // 7 bytes into record 10 (the same block: records are short)
+        Assert.Equal(starts[10].CompressedOffset, cut.CompressedOffset);
+        var e = Assert.ThrowsAny<BamFormatException>(() => Run(path, [new ReadPass([new BgzfRange(starts[0], cut), new BgzfRange(starts[20], starts[30])], null)], 2));
+        Assert.Contains("sample.bam", e.Message, StringComparison.Ordinal);
+    }
+
+    private static bool Kept(byte[] record) => BitConverter.ToInt32(record, 4) % 3 == 0; // SAMv1 §4.2: pos, int32 at offset 4
+
+    private static (List<VirtualPosition> Starts, List<byte[]> Records) ReadSequentially(string path)
+    {
+        using BamReader reader = BamReader.Open(path);
+        var starts = new List<VirtualPosition>();
+        var records = new List<byte[]>();
+        while (true)
+        {
+            VirtualPosition at = reader.Position;
+            if (!reader.TryReadBytes(out ReadOnlySpan<byte> data))
+            {
+                break;
+            }
+
+            starts.Add(at);
+            records.Add(data.ToArray());
+        }
+
+        return (starts, records);
+    }
+
+    private static List<byte[]> Run(string path, IReadOnlyList<ReadPass> passes, int threads)
+    {
+        var seen = new List<byte[]>();
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 7, MaxBatchBytes = 3 << 10, TagMode = TagMode.None }, new PipelineOptions { Threads = threads })
+            .Select(passes)
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk =>
+            {
+                chunk.ForEach(seen, static (record, list) => list.Add(record.Data.ToArray()));
+                return chunk;
+            }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, EnsureOrdered = true, BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+        using BamReader reader = BamReader.Open(path);
+        engine.RunAsync(reader).GetAwaiter().GetResult();
+        return seen;
+    }
+}
