@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Bamflow.Cli;
 
-/// <summary><c>bamflow convert IN.bam [-o OUT]</c>: the conversion.</summary>
+/// <summary><c>bamflow convert IN.bam [REGION …] [-o OUT]</c>: the conversion, of the whole file or of regions through its index.</summary>
 internal static class ConvertCommand
 {
     public static Command Create()
@@ -85,6 +85,9 @@ internal static class ConvertCommand
             command.Add(option);
         }
 
+        var regionOptions = new RegionOptions();
+        regionOptions.AddTo(command);
+
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             // The work runs on its own so that a signal ends the command at once, even while the reader is blocked
@@ -125,7 +128,7 @@ internal static class ConvertCommand
                 options.Validate();
                 return options;
             });
-            string inputPath = NotEmpty(parse.GetValue(input)!, "the input");
+            (string inputPath, string? indexPath) = regionOptions.ResolveInput(parse, NotEmpty(parse.GetValue(input)!, "the input"));
             string? formatName = parse.GetValue(format);
             string? givenOutput = parse.GetValue(output);
             string outputPath = givenOutput is null ? DefaultOutput(inputPath, formatName) : NotEmpty(givenOutput, "-o/--output");
@@ -157,7 +160,7 @@ internal static class ConvertCommand
             using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
             using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
             reader.MaxRecordSize = recordSizeLimit;
-            BamArrowPipeline engine = filters.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader.Header);
+            BamArrowPipeline engine = filters.Apply(parse, regionOptions.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader, inputPath, indexPath), reader.Header);
             using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
 
             var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };

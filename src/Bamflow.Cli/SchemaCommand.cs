@@ -8,7 +8,7 @@ using Bamflow.Dataflow;
 
 namespace Bamflow.Cli;
 
-/// <summary><c>bamflow schema IN.bam</c>: prints the Arrow schema a conversion would produce.</summary>
+/// <summary><c>bamflow schema IN.bam [REGION …]</c>: prints the Arrow schema a conversion (of those regions) would produce.</summary>
 internal static class SchemaCommand
 {
     public static Command Create()
@@ -24,15 +24,19 @@ internal static class SchemaCommand
         {
             input, tags, tagScan, noSeq, noQual, metadata, maxRecordSize,
         };
+        var regionOptions = new RegionOptions();
+        regionOptions.AddTo(command);
         command.SetAction(parse => Cli.Run(() =>
         {
             StandardStreams.RequireOutput();
             var options = UsageException.Check(() => Commands.BuildConversionOptions(parse, tags, tagScan, noSeq, noQual));
             int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             using var logging = CliLogging.Create(quiet: false);
-            using BamReader reader = BamReader.Open(parse.GetValue(input)!, logging.Logger);
+            (string inputPath, string? indexPath) = regionOptions.ResolveInput(parse, parse.GetValue(input)!);
+            using BamReader reader = BamReader.Open(inputPath, logging.Logger);
             reader.MaxRecordSize = recordSizeLimit;
-            using SchemaPlan plan = new BamArrowPipeline(options, null, logging.Logger).PlanAsync(reader).GetAwaiter().GetResult();
+            BamArrowPipeline engine = regionOptions.Apply(parse, new BamArrowPipeline(options, null, logging.Logger), reader, inputPath, indexPath);
+            using SchemaPlan plan = engine.PlanAsync(reader).GetAwaiter().GetResult();
             StandardStreams.WriteOutputAsync(Describe(plan.Schema.Schema, parse.GetValue(metadata)), CancellationToken.None).GetAwaiter().GetResult();
             return ExitCodes.Success;
         }));

@@ -30,13 +30,16 @@ internal static class StatsCommand
         };
         var maxRecordSize = Commands.MaxRecordSize();
         command.Add(maxRecordSize);
+        var regionOptions = new RegionOptions();
+        regionOptions.AddTo(command);
+
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
             int threadCount = Commands.ThreadCount(parse, threads);
 
             StandardStreams.RequireOutput();
             int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
-            string inputPath = parse.GetValue(input)!;
+            (string inputPath, string? indexPath) = regionOptions.ResolveInput(parse, parse.GetValue(input)!);
             bool asJson = parse.GetValue(json);
             bool isExtended = parse.GetValue(extended);
 
@@ -48,13 +51,14 @@ internal static class StatsCommand
                 reader.MaxRecordSize = recordSizeLimit;
                 threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
                 IReadOnlyList<BamReference> references = reader.Header.References;
+                BamArrowPipeline Select(BamArrowPipeline engine) => regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
                 if (!isExtended)
                 {
-                    FlagStatistics flags = await ComputeAsync<FlagStatistics>(reader, threadCount, logging.Logger, cancellationToken);
+                    FlagStatistics flags = await ComputeAsync<FlagStatistics>(reader, threadCount, logging.Logger, Select, cancellationToken);
                     return asJson ? flags.ToJson() : flags.ToText();
                 }
 
-                BamStatistics statistics = await ComputeAsync<BamStatistics>(reader, threadCount, logging.Logger, cancellationToken);
+                BamStatistics statistics = await ComputeAsync<BamStatistics>(reader, threadCount, logging.Logger, Select, cancellationToken);
                 return asJson ? statistics.ToExtendedJson(references) : statistics.ToExtendedText(references);
             }, CancellationToken.None).WaitAsync(cancellationToken);
 
@@ -68,12 +72,12 @@ internal static class StatsCommand
     /// Observes every record of <paramref name="reader"/> with the parallel engine and no conversion: blocks are
     /// inflated on every core, and each worker counts its chunk into a partial that is then added up.
     /// </summary>
-    internal static async Task<T> ComputeAsync<T>(BamReader reader, int threads, Microsoft.Extensions.Logging.ILogger logger, CancellationToken cancellationToken)
+    internal static async Task<T> ComputeAsync<T>(BamReader reader, int threads, Microsoft.Extensions.Logging.ILogger logger, Func<BamArrowPipeline, BamArrowPipeline>? select, CancellationToken cancellationToken)
         where T : RecordStatistics<T>, new()
     {
         var statistics = new T();
-        var engine = new BamArrowPipeline(new Bamflow.Arrow.ConversionOptions { TagMode = Bamflow.Arrow.TagMode.None }, new PipelineOptions { Threads = threads }, logger)
-            .Observe(statistics);
+        var engine = new BamArrowPipeline(new Bamflow.Arrow.ConversionOptions { TagMode = Bamflow.Arrow.TagMode.None }, new PipelineOptions { Threads = threads }, logger);
+        engine = (select?.Invoke(engine) ?? engine).Observe(statistics);
         await engine.RunAsync(reader, null, cancellationToken);
         return statistics;
     }

@@ -17,7 +17,6 @@ internal static class UsageErrors
         [("stats", "-O")] = "'samtools flagstat -O json' is 'bamflow stats --json'",
         [("convert", "-O")] = "bamflow picks the output format from the -o name's extension, or --format arrow|arrow-stream|parquet",
         [("convert", "-b")] = "bamflow writes Arrow or Parquet, never BAM: see --format",
-        [("convert", "-L")] = "regions from a BED file are not supported; --ref NAME keeps the records of whole references",
     };
 
     /// <summary>What a number given to an option means, by the option's name, for the error when it is not one.</summary>
