@@ -738,7 +738,13 @@ public sealed partial class BamArrowPipeline
             pool.Return(batch);
         }
 
-        batch.Dispose();
+        // Not batch.Dispose(): it would dispose the reference columns' dictionary too, which is the schema's, shared by
+        // every batch. A batch with no rows (a filter dropped all of a chunk's records) that came before the first
+        // written one then left the writer a disposed dictionary to write (a NullReferenceException inside Arrow).
+        foreach (IArrowArray array in batch.Arrays)
+        {
+            (array is DictionaryArray dictionary ? dictionary.Indices : array).Dispose();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Converted {Records:N0} records in {Seconds:F2} s (record batches: {Batches:N0})")]

@@ -31,6 +31,28 @@ public sealed class ConvertFilterTests : IDisposable
         Assert.Equal(2023, summary.RootElement.GetProperty("records_read").GetInt64());
     }
 
+    [Theory]
+    [InlineData("out.arrow")]
+    [InlineData("out.parquet")]
+    public void Convert_FilterDroppingEveryRecordOfTheFirstBatches_WritesTheRest(string name)
+    {
+        // sample.bam's unplaced reads are its last 40: with batches of 64 records, -f 4 leaves the first 30 batches empty.
+        // An empty batch released before the first written one used to dispose the shared reference dictionary (a
+        // NullReferenceException inside Arrow's writer: exit 1, "internal error").
+        string input = Conversion.Fixture("sample.bam");
+        string output = Path.Combine(_dir, name);
+
+        var result = BamflowCli.Run("convert", input, "-o", output, "-f", "4", "--batch-size", "64", "--quiet");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        List<ArrowSam.Line> expected = ArrowSam.SamtoolsView(["-f", "4"], input);
+        Assert.Equal(40, expected.Count);
+        List<ArrowSam.Line> actual = name.EndsWith(".parquet", StringComparison.Ordinal)
+            ? ParquetSam.Lines(output)
+            : [.. ArrowSam.Lines(ArrowSam.ReadAll(File.ReadAllBytes(output), stream: false))];
+        ArrowSam.AssertSame(expected, actual, "-f 4 --batch-size 64");
+    }
+
     [Fact]
     public void Convert_Reference_KeepsTheRecordsPlacedOnIt()
     {
