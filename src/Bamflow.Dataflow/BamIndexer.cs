@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Dataflow;
 using Bamflow.Bam;
 using Bamflow.Bam.Index;
 using Bamflow.Bgzf;
@@ -64,7 +65,7 @@ public sealed class BamIndexer
         try
         {
             // The loop runs on the run's workers too, so --threads N is N cores in all.
-            await Task.Factory.StartNew(() => FeedAsync(source, feeder, stop.Token), stop.Token, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap().ConfigureAwait(false);
+            await Task.Factory.StartNew(() => FeedAsync(source, feeder, scheduler, threads, faults), stop.Token, TaskCreationOptions.DenyChildAttach, scheduler).Unwrap().ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -121,22 +122,129 @@ public sealed class BamIndexer
         return builder.RecordCount;
     }
 
-    /// <summary>Takes the chunks in file order and feeds their records to the builder.</summary>
-    private static async Task FeedAsync(RecordSource source, Feeder feeder, CancellationToken token)
+    /// <summary>
+    /// Takes the chunks in file order; an ordered block reads each one's records (validated, their end positions from the
+    /// CIGAR) on every worker into a <see cref="Batch"/>; one step, in file order, feeds them to the builder.
+    /// </summary>
+    private static async Task FeedAsync(RecordSource source, Feeder feeder, TaskScheduler scheduler, int threads, FirstFault faults)
     {
-        // ConfigureAwait(true): stay on the run's scheduler.
-        while (await source.NextAsync(token).ConfigureAwait(true) is { } chunk)
+        var batches = new System.Collections.Concurrent.ConcurrentBag<Batch>();
+        var extract = new TransformBlock<RecordChunk, Batch>(chunk =>
         {
+            Batch batch = batches.TryTake(out Batch? free) ? free : new Batch();
             try
             {
-                feeder.Chunk = chunk;
-                feeder.Index = 0;
-                chunk.ForEach(feeder, static (record, f) => f.Add(record));
+                batch.Fill(chunk);
+            }
+            catch (Exception e)
+            {
+                faults.Record(e); // stops the pump and the source at once
+                throw;
             }
             finally
             {
                 chunk.Release();
             }
+
+            return batch;
+        }, new ExecutionDataflowBlockOptions
+        {
+            MaxDegreeOfParallelism = threads,
+            EnsureOrdered = true,
+            BoundedCapacity = threads + 1,
+            SingleProducerConstrained = true,
+            CancellationToken = faults.Token,
+            TaskScheduler = scheduler,
+        });
+        var feed = new ActionBlock<Batch>(batch =>
+        {
+            try
+            {
+                feeder.Add(batch);
+            }
+            catch (Exception e)
+            {
+                faults.Record(e); // stops the pump and the source at once
+                throw;
+            }
+            finally
+            {
+                batches.Add(batch);
+            }
+        }, new ExecutionDataflowBlockOptions
+        {
+            MaxDegreeOfParallelism = 1,
+            BoundedCapacity = 2,
+            SingleProducerConstrained = true,
+            CancellationToken = faults.Token,
+            TaskScheduler = scheduler,
+        });
+        extract.LinkTo(feed, new DataflowLinkOptions { PropagateCompletion = true });
+
+        // ConfigureAwait(true): the pump stays on the run's scheduler.
+        while (await source.NextAsync(faults.Token).ConfigureAwait(true) is { } chunk)
+        {
+            if (!await extract.SendAsync(chunk, faults.Token).ConfigureAwait(true))
+            {
+                chunk.Release();
+                break;
+            }
+        }
+
+        extract.Complete();
+        await feed.Completion.ConfigureAwait(true);
+    }
+
+    /// <summary>What the index needs of each record of a chunk, read on any worker.</summary>
+    private sealed class Batch
+    {
+        public int Count;
+        public int[] References = new int[1024];
+        public long[] Begins = new long[1024];
+        public long[] Ends = new long[1024];
+        public bool[] Mapped = new bool[1024];
+        public VirtualPosition[] Starts = new VirtualPosition[1024];
+
+        /// <summary>The error of a record of the chunk (after the records before it), raised in file order by the feed.</summary>
+        public Exception? Error;
+
+        public void Fill(RecordChunk chunk)
+        {
+            if (References.Length < chunk.Count)
+            {
+                int size = Math.Max(chunk.Count, References.Length * 2);
+                References = new int[size];
+                Begins = new long[size];
+                Ends = new long[size];
+                Mapped = new bool[size];
+                Starts = new VirtualPosition[size];
+            }
+
+            Count = 0;
+            Error = null;
+            try
+            {
+                chunk.ForEach(this, static (record, batch) => batch.Add(record));
+            }
+            catch (BamFormatException e)
+            {
+                Error = e;
+            }
+
+            for (int i = 0; i < Count; i++)
+            {
+                Starts[i] = chunk.PositionOf(i);
+            }
+        }
+
+        private void Add(BamRecord record)
+        {
+            int i = Count++;
+            int referenceId = record.ReferenceId;
+            References[i] = referenceId;
+            Begins[i] = record.Position;
+            Ends[i] = referenceId >= 0 ? record.EndPosition : 0;
+            Mapped[i] = (record.Flag & 0x4) == 0; // BAM_FUNMAP
         }
     }
 
@@ -153,23 +261,28 @@ public sealed class BamIndexer
         private bool _mapped;
         private VirtualPosition _start;
 
-        public RecordChunk? Chunk;
-        public int Index;
-
-        public void Add(BamRecord record)
+        public void Add(Batch batch)
         {
-            VirtualPosition start = Chunk!.PositionOf(Index++);
-            if (_pending)
+            for (int i = 0; i < batch.Count; i++)
             {
-                builder.Add(_referenceId, _begin, _end, _mapped, _start, start);
+                VirtualPosition start = batch.Starts[i];
+                if (_pending)
+                {
+                    builder.Add(_referenceId, _begin, _end, _mapped, _start, start);
+                }
+
+                _pending = true;
+                _referenceId = batch.References[i];
+                _begin = batch.Begins[i];
+                _end = batch.Ends[i];
+                _mapped = batch.Mapped[i];
+                _start = start;
             }
 
-            _pending = true;
-            _referenceId = record.ReferenceId;
-            _begin = record.Position;
-            _end = record.ReferenceId >= 0 ? record.EndPosition : 0;
-            _mapped = (record.Flag & 0x4) == 0; // BAM_FUNMAP
-            _start = start;
+            if (batch.Error is { } error)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+            }
         }
 
         public void Finish(VirtualPosition end)

@@ -26,6 +26,8 @@ public sealed partial class BamIndexerTests : IDisposable
 
     public static TheoryData<string> GoodFiles => [.. SharedData.CorpusFiles(bad: false)];
 
+    public static TheoryData<string> BadFiles => [.. SharedData.CorpusFiles(bad: true)];
+
     [Theory]
     [MemberData(nameof(FixtureCases))]
     public async Task BuildAsync_Fixture_SameIndexAsSamtoolsAtEveryThreadCount(string fixture, string mode)
@@ -41,6 +43,7 @@ public sealed partial class BamIndexerTests : IDisposable
 
     [CorpusTheory]
     [MemberData(nameof(GoodFiles))]
+    [MemberData(nameof(BadFiles))]
     public async Task BuildAsync_CorpusFile_SameIndexAsSamtoolsOrSameRefusal(string name)
     {
         string path = SharedData.CorpusPath(name);
