@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Threading.Tasks.Dataflow;
 using Bamflow.Bam;
 using Bamflow.Bam.Index;
@@ -222,24 +223,32 @@ public sealed class BamIndexer
 
             Count = 0;
             Error = null;
-            try
+            ReadOnlySpan<byte> data = chunk.Data;
+            int offset = 0;
+            for (int i = 0; i < chunk.Count; i++)
             {
-                chunk.ForEach(this, static (record, batch) => batch.Add(record));
-            }
-            catch (BamFormatException e)
-            {
-                Error = e;
-            }
+                int size = BinaryPrimitives.ReadInt32LittleEndian(data[offset..]);
+                if (!BamIndexBuilder.TryReadPlacement(data.Slice(offset + 4, size), chunk.ReferenceCount, out References[i], out Begins[i], out Ends[i], out Mapped[i]))
+                {
+                    // The slow path: validate the record (the error names it), and read a CIGAR kept in the CG tag.
+                    BamRecordError error = BamRecord.TryCreate(data.Slice(offset + 4, size), chunk.ReferenceCount, out BamRecord record);
+                    if (error != BamRecordError.None)
+                    {
+                        Error = BamRecordFormatException.Invalid(error, data.Slice(offset + 4, size), chunk.ReferenceCount, chunk.FileName, chunk.FirstRecordIndex + i, chunk.PositionOf(i));
+                        break;
+                    }
 
-            for (int i = 0; i < Count; i++)
-            {
+                    Add(i, record);
+                }
+
                 Starts[i] = chunk.PositionOf(i);
+                Count = i + 1;
+                offset += 4 + size;
             }
         }
 
-        private void Add(BamRecord record)
+        private void Add(int i, BamRecord record)
         {
-            int i = Count++;
             int referenceId = record.ReferenceId;
             References[i] = referenceId;
             Begins[i] = record.Position;
