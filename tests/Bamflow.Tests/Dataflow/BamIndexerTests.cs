@@ -105,6 +105,31 @@ public sealed partial class BamIndexerTests : IDisposable
         Assert.Contains(refusal.Verdict, verdict, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("index/sorted.bam")]
+    [InlineData("index/long.bam")]
+    [InlineData("edge-cases.bam")]
+    [InlineData("sample.bam")]
+    public void TryReadPlacement_EveryRecord_AgreesWithBamRecord(string fixture)
+    {
+        using BamReader reader = BamReader.Open(Conversion.Fixture(fixture));
+        int references = reader.Header.References.Count, read = 0;
+        while (reader.TryReadBytes(out ReadOnlySpan<byte> bytes))
+        {
+            Assert.Equal(BamRecordError.None, BamRecord.TryCreate(bytes, references, out BamRecord record));
+            if (BamIndexBuilder.TryReadPlacement(bytes, references, out int referenceId, out long begin, out long end, out bool mapped))
+            {
+                read++;
+                Assert.Equal(record.ReferenceId, referenceId);
+                Assert.Equal(record.Position, begin);
+                Assert.Equal(record.EndPosition, end);
+                Assert.Equal((record.Flag & 4) == 0, mapped);
+            }
+        }
+
+        Assert.True(read > 0, "no record took the fast path");
+    }
+
     [Fact]
     public void BgzfWriter_Data_InflatesBackWithEofMarker()
     {
