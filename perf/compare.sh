@@ -12,6 +12,10 @@
 #                                  (alone or with --targets): exit 1 when a target is missed. Env: BENCH_BAM (default:
 #                                  as above), LONG_READ_DIR (default perf/out/long-read-data; made if a file is
 #                                  missing), BAMFLOW (an executable to measure instead of publishing this tree's).
+#   perf/compare.sh --index [BAM]  issue #17's `bamflow index` target: bamflow index -@1/-@2 (BAI, and CSI -c at -@2)
+#                                  against samtools index -@2 (and -c), interleaved; checks the indexes are the same
+#                                  (BAI bytes; CSI inflated). Target: bamflow -@2 <= 0.7x samtools -@2 (stretch 0.5x).
+#                                  Env: BAMFLOW as above.
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
@@ -31,6 +35,44 @@ if [[ ${1:-} == --targets || ${1:-} == --check-targets ]]; then
   fi
   exec python3 "$here/targets.py" "$bamflow" "$reps" "$short" "${long[@]}" "${check[@]}" \
     --out "$here/out/targets-$(date +%Y%m%d-%H%M%S).md"
+fi
+if [[ ${1:-} == --index ]]; then
+  for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+  bam=${2:-$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1)}
+  mkdir -p "$here/out"; bamflow=${BAMFLOW:-}
+  if [[ -z $bamflow ]]; then
+    dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null; bamflow=$here/out/bamflow/bamflow
+  fi
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  # The same index first: BAI byte for byte, CSI once inflated.
+  samtools index -@2 "$bam" "$tmp/s.bai"; "$bamflow" index -@2 "$bam" "$tmp/b.bai"
+  cmp -s "$tmp/s.bai" "$tmp/b.bai" || { echo "compare.sh: bamflow index and samtools index write different BAI for $bam" >&2; exit 1; }
+  samtools index -c -@2 "$bam" "$tmp/s.csi"; "$bamflow" index -c -@2 "$bam" "$tmp/b.csi"
+  cmp -s <(bgzip -dc "$tmp/s.csi") <(bgzip -dc "$tmp/b.csi") || { echo "compare.sh: bamflow index -c and samtools index -c differ for $bam" >&2; exit 1; }
+  names=("bamflow index -@1" "bamflow index -@2" "samtools index -@2" "bamflow index -c -@2" "samtools index -c -@2")
+  cmds=("$bamflow index -@1 $bam $tmp/i" "$bamflow index -@2 $bam $tmp/i" "samtools index -@2 $bam $tmp/i"
+        "$bamflow index -c -@2 $bam $tmp/i" "samtools index -c -@2 $bam $tmp/i")
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  for ((r = 0; r < reps; r++)); do                     # interleaved: noise hits every tool alike
+    for i in "${!names[@]}"; do /usr/bin/time -f '%e %M' -o "$tmp/t" bash -c "${cmds[$i]}"; cat "$tmp/t" >> "$tmp/run$i"; done
+  done
+  median() { sort -n | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+  out=$here/out/index-$(date +%Y%m%d-%H%M%S).md
+  {
+    echo "Command: \`perf/compare.sh --index\` (REPS=$reps) on $(basename "$bam"), $(awk -v b="$(stat -c %s "$bam")" 'BEGIN{printf "%.1f", b/1e6}') MB; load average before: $load"
+    echo
+    echo "| run | seconds (median) | fastest | peak RSS MB | ratio vs samtools index -@2 (same format) |"
+    echo "|---|---:|---:|---:|---:|"
+    for i in "${!names[@]}"; do
+      ref=2; [[ ${names[$i]} == *-c* ]] && ref=4
+      awk -v n="${names[$i]}" -v s="$(cut -d' ' -f1 "$tmp/run$i" | median)" -v f="$(cut -d' ' -f1 "$tmp/run$i" | sort -n | head -1)" \
+        -v kb="$(cut -d' ' -f2 "$tmp/run$i" | median)" -v r="$(cut -d' ' -f1 "$tmp/run$ref" | median)" \
+        'BEGIN{printf "| `%s` | %.2f | %.2f | %.0f | %.2f |\n", n, s, f, kb/1024, s/r}'
+    done
+    echo
+    echo "Target (issue #17): bamflow index -@2 <= 0.70x samtools index -@2 (stretch 0.50x)."
+  } | tee "$out"
+  exit 0
 fi
 if [[ ${1:-} == --long-reads ]]; then
   mapfile -t long_bams < <("$here/make-long-read-bams.sh" "$here/out/long-read-data" | tail -3)

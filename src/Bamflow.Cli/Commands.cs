@@ -16,6 +16,7 @@ internal static partial class Commands
         root.Add(ConvertCommand.Create());
         root.Add(SchemaCommand.Create());
         root.Add(StatsCommand.Create());
+        root.Add(IndexCommand.Create());
         return root;
     }
 
