@@ -59,31 +59,17 @@ internal static class IndexCommand
             }
 
             string target = outputPath ?? outputName ?? inputPath + (format == BamIndexFormat.Csi ? ".csi" : ".bai");
+            if (FileIdentity.AreSame(inputPath, target))
+            {
+                throw new UsageException($"index: the index '{target}' is the BAM file '{inputPath}': it would be overwritten");
+            }
+
             await Task.Run(async () =>
             {
                 using CliLogging logging = CliLogging.Create(quiet: false);
                 threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
-                var indexer = new BamIndexer(new PipelineOptions { Threads = threadCount, Inflater = parse.GetValue(inflater) });
-                BamIndexBuilder builder;
-                using (BamReader reader = BamReader.Open(inputPath, logging.Logger))
-                {
-                    builder = await indexer.BuildAsync(reader, format, shift, cancellationToken);
-                }
-
-                OutputTarget file = OutputTarget.Open(target);
-                await using (file)
-                {
-                    if (format == BamIndexFormat.Csi)
-                    {
-                        builder.WriteCsi(file.Stream);
-                    }
-                    else
-                    {
-                        builder.WriteBai(file.Stream);
-                    }
-
-                    await file.CommitAsync(cancellationToken);
-                }
+                var indexer = new BamIndexer(new PipelineOptions { Threads = threadCount, Inflater = parse.GetValue(inflater) }, logging.Logger);
+                await indexer.WriteAsync(inputPath, target, format, shift, cancellationToken);
             }, CancellationToken.None).WaitAsync(cancellationToken);
             return ExitCodes.Success;
         }));

@@ -26,12 +26,14 @@ public sealed class BamIndexer
     private const int BatchRecords = 1 << 16;
     private const int SegmentBytes = 4 << 20;
     private readonly PipelineOptions _options;
+    private readonly Microsoft.Extensions.Logging.ILogger? _logger;
 
-    /// <summary>An indexer running on <paramref name="options"/>' threads (and inflater and record size limit).</summary>
-    public BamIndexer(PipelineOptions? options = null)
+    /// <summary>An indexer running on <paramref name="options"/>' threads (and inflater and record size limit); <paramref name="logger"/> gets the reader's warnings.</summary>
+    public BamIndexer(PipelineOptions? options = null, Microsoft.Extensions.Logging.ILogger? logger = null)
     {
         _options = options ?? new PipelineOptions();
         _options.Validate();
+        _logger = logger;
     }
 
     /// <summary>
@@ -99,8 +101,13 @@ public sealed class BamIndexer
     {
         ArgumentException.ThrowIfNullOrEmpty(bamPath);
         ArgumentException.ThrowIfNullOrEmpty(indexPath);
+        if (FileIdentity.AreSame(bamPath, indexPath))
+        {
+            throw new ArgumentException($"the index '{indexPath}' would be written over the BAM file '{bamPath}'", nameof(indexPath));
+        }
+
         BamIndexBuilder builder;
-        using (BamReader reader = BamReader.Open(bamPath, inflater: null))
+        using (BamReader reader = BamReader.Open(bamPath, _logger))
         {
             builder = await BuildAsync(reader, format, minShift, cancellationToken).ConfigureAwait(false);
         }

@@ -75,6 +75,27 @@ public sealed class IndexCommandTests : IDisposable
         Assert.True(File.Exists(bam + ".csi"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Index_OntoItsOwnBam_RefusedAndTheBamKept(bool throughLink)
+    {
+        string bam = Copy("sorted.bam");
+        byte[] before = File.ReadAllBytes(bam);
+        string target = bam;
+        if (throughLink)
+        {
+            target = Path.Combine(_dir, "link.bai");
+            File.CreateSymbolicLink(target, bam);
+        }
+
+        BamflowCli.Result result = BamflowCli.Run("index", bam, target);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("overwritten", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(before, File.ReadAllBytes(bam));
+    }
+
     [Fact]
     public void Index_StandardInput_RefusedAsUsage()
     {

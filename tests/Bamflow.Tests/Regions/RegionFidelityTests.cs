@@ -16,7 +16,7 @@ namespace Bamflow.Tests.Regions;
 public sealed class RegionFidelityTests
 {
     private const int RegionsPerFile = 200;
-    private const int GroupSize = 10;
+    private const int GroupSize = 25;
 
     public static TheoryData<string> GoodFiles => [.. SharedData.CorpusFiles(bad: false)];
 
@@ -38,15 +38,23 @@ public sealed class RegionFidelityTests
             return;
         }
 
-        var random = new Random(name.GetHashCode(StringComparison.Ordinal) & 0x7fffffff);
+        var random = new Random(StableSeed(name));
         List<string> regions = RandomRegions(source, random, RegionsPerFile);
+        bool first = true;
         foreach ((string path, string kind) in indexed)
         {
-            for (int first = 0; first < regions.Count; first += GroupSize)
+            // Every region through the file's first index; a quarter of them through the others (CSI: the same queries
+            // through another binning; RegionQueryOracleTests covers CSI depths and min_shifts).
+            List<string> these = first ? regions : regions[..(regions.Count / 4)];
+            first = false;
+            for (int at = 0; at < these.Count; at += GroupSize)
             {
-                string[] group = [.. regions.Skip(first).Take(GroupSize)];
+                string[] group = [.. these.Skip(at).Take(GroupSize)];
                 AssertSameRows(path, group, multiRegion: false, bed: null, $"{name} ({kind}) {string.Join(' ', group)}");
-                AssertSameRows(path, group, multiRegion: true, bed: null, $"{name} ({kind}) -M {string.Join(' ', group)}");
+                // samtools 1.16's -M parses regions with an older parser: 'chr:beg-' names an unknown reference (skipped)
+                // and 'chr:-end' the whole reference. bamflow parses them as without -M (README: differences).
+                string[] merged = [.. group.Where(region => !region.EndsWith('-') && !region.Contains(":-", StringComparison.Ordinal))];
+                AssertSameRows(path, merged, multiRegion: true, bed: null, $"{name} ({kind}) -M {string.Join(' ', merged)}");
             }
 
             // BED files: alone (the index reads only their regions), with regions, with -M.
@@ -73,7 +81,7 @@ public sealed class RegionFidelityTests
         using var temp = new TempFolder();
         string copy = Path.Combine(temp.Path, Path.GetFileName(source)); // no index beside it
         File.Copy(source, copy);
-        var random = new Random(name.Length * 7919);
+        var random = new Random(StableSeed(name) ^ 7919);
         string bed = Path.Combine(temp.Path, "t.bed");
         for (int i = 0; i < 3; i++)
         {
@@ -82,19 +90,35 @@ public sealed class RegionFidelityTests
         }
     }
 
+    private static int StableSeed(string name) => name.Aggregate(17, (hash, c) => (hash * 31) + c) & 0x7fffffff;
+
     /// <summary>Converts the selection in-process and compares every row with samtools view's for the same arguments.</summary>
     internal static void AssertSameRows(string path, string[] regions, bool multiRegion, string? bed, string context)
     {
         string[] options = [.. multiRegion ? ["-M"] : Array.Empty<string>(), .. bed is null ? [] : new[] { "-L", bed }];
         List<ArrowSam.Line> expected = ArrowSam.SamtoolsView(options, path, regions);
+        List<ArrowSam.Line> actual;
+        try
+        {
+            actual = Convert(path, regions, multiRegion, bed);
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.IAssertionException)
+        {
+            throw new InvalidOperationException($"{context}: {e.GetType().Name}: {e.Message}", e);
+        }
+
+        ArrowSam.AssertSame(expected, actual, context);
+    }
+
+    private static List<ArrowSam.Line> Convert(string path, string[] regions, bool multiRegion, string? bed)
+    {
         using BamReader reader = BamReader.Open(path);
         var query = RegionQuery.Create(reader.Header, regions, multiRegion, bed is null ? null : BedFile.Read(bed),
             regions.Length > 0 || BamIndex.Locate(path) is not null ? () => BamIndex.Open(path, null) : null);
         var engine = new BamArrowPipeline(new Bamflow.Arrow.ConversionOptions { BatchSize = 64, MaxBatchBytes = 64 << 10 }, new PipelineOptions { Threads = 2 }).Regions(query);
         var output = new MemoryStream();
         engine.RunAsync(reader, new ArrowIpcSink(output, ArrowIpcFormat.File)).GetAwaiter().GetResult();
-        List<ArrowSam.Line> actual = [.. ArrowSam.Lines(ArrowSam.ReadAll(output.ToArray(), stream: false))];
-        ArrowSam.AssertSame(expected, actual, context);
+        return [.. ArrowSam.Lines(ArrowSam.ReadAll(output.ToArray(), stream: false))];
     }
 
     /// <summary>samtools -M -L aborts on an empty intersection ("Region list is empty"); those cases are tested elsewhere.</summary>
@@ -134,6 +158,11 @@ public sealed class RegionFidelityTests
     {
         (List<(string Name, long Length)> references, List<(string Name, long Pos)> placed) = Layout(path);
         var regions = new List<string>();
+        if (references.Count == 0)
+        {
+            return [.. Enumerable.Repeat("*", count)];
+        }
+
         while (regions.Count < count)
         {
             (string name, long length) = references[random.Next(references.Count)];
@@ -178,8 +207,16 @@ public sealed class RegionFidelityTests
     /// <summary>Random BED lines (0-based, half-open) around the file's records and on whole references.</summary>
     internal static List<string> RandomBed(string path, Random random, int count)
     {
-        (List<(string Name, long Length)> references, List<(string Name, long Pos)> placed) = Layout(path);
+        (List<(string Name, long Length)> all, List<(string Name, long Pos)> allPlaced) = Layout(path);
+        // samtools' BED reader splits on any whitespace: a reference name with a space cannot be in a BED file.
+        List<(string Name, long Length)> references = [.. all.Where(r => !r.Name.Any(char.IsWhiteSpace))];
+        List<(string Name, long Pos)> placed = [.. allPlaced.Where(p => !p.Name.Any(char.IsWhiteSpace))];
         var lines = new List<string>();
+        if (references.Count == 0)
+        {
+            return ["none\t0\t1"]; // a reference not in the header: selects nothing, in samtools too
+        }
+
         for (int i = 0; i < count; i++)
         {
             if (placed.Count > 0 && random.Next(4) > 0)
@@ -202,11 +239,6 @@ public sealed class RegionFidelityTests
     {
         using BamReader reader = BamReader.Open(path);
         List<(string, long)> references = [.. reader.Header.References.Select(r => (r.Name, r.Length))];
-        if (references.Count == 0)
-        {
-            references.Add(("*", 0));
-        }
-
         List<(string, long)> placed = [.. ArrowSam.SamtoolsLines(path)
             .Select(line => line.Fields.Split('\t'))
             .Where(f => f[2] != "*")
