@@ -89,9 +89,14 @@ public static class RegionParser
                 return Clamp(text, tid, 0, end);
             }
 
-            if (after[0] == '-')
+            if (after[0] == '-' && begin == -1)
             {
-                begin = 0;
+                begin = 0; // chr:0-N is chr:1-N
+            }
+            else if (after[0] == '-')
+            {
+                // chr:-5-10: htslib's "Coordinates must be > 0"
+                throw new RegionFormatException(text, RegionFormatError.Malformed, $"has a negative begin {begin + 1}: coordinates must be > 0");
             }
             else
             {

@@ -30,7 +30,8 @@ public sealed class RegionQueryOracleTests : IDisposable
         { "BioFmtSpecimens__cigar-64k.bam", "corpus" },
         { "modkit__ecoli_reg.sorted.bam", "corpus" },
         { "rust-htslib__test_spliced_reads.bam", "corpus" },
-        // samtools__11_target.bam is left out: its last BGZF block is damaged (samtools fails reading up to it).
+        // Its .bai was made from a copy compressed differently: chunks end at 1926:0, inside the EOF block at 1909.
+        { "samtools__11_target.bam", "corpus" },
         { "samtools__mpileup.1.bam", "corpus" },
         { "htslib__no_hdr_sq_1.bam", "corpus" },
         { "10x-bamtofastq__cr12.bam", "bai" },
@@ -45,25 +46,38 @@ public sealed class RegionQueryOracleTests : IDisposable
         string bam = Prepare(name, indexing);
         var flat = new FlatBam(bam);
         BamIndex index = BamIndex.Open(bam, null);
-        List<string> regions = RandomRegions(flat.Header, bam, new Random(name.GetHashCode(StringComparison.Ordinal) ^ indexing.Length), 200);
+        // Kept under a minute in all: 40 regions on files over 2 MB, 60 over 400 KB, 120 on small ones
+        // (RegionFidelityTests runs 200 per file through the engine); every batch plain and with -M, and -L or -M -L on
+        // alternate batches. Seeds are stable (string.GetHashCode is not), so a failure reproduces.
+        List<(int Tid, long First, long Last)> placed = PlacedSpans(bam, flat.Header);
+        long size = new FileInfo(bam).Length;
+        int count = size > 2_000_000 ? 40 : size > 400_000 ? 60 : 120;
+        List<string> regions = RandomRegions(flat.Header, bam, placed, new Random(StableSeed(name) ^ indexing.Length), count);
         if (Samtools.Run(null, "view", "-c", bam, "*").ExitCode != 0)
         {
-            regions.RemoveAll(r => r == "*"); // samtools__11_target: its last block is damaged, and samtools fails reading '*' up to it
+            regions.RemoveAll(r => r == "*"); // samtools__11_target: samtools seeks to the index's 1926:0 for '*' and fails (see Unplaced_IndexEndingInsideEofBlock_NoRows)
         }
-        string bed = WriteRandomBed(flat.Header, bam, new Random(17 + indexing.Length));
+
+        string bed = WriteRandomBed(flat.Header, bam, placed, new Random(17 + indexing.Length));
         BedFile bedFile = BedFile.Read(bed);
 
-        for (int i = 0; i < regions.Count; i += 25)
+        for (int i = 0, b = 0; i < regions.Count; i += 20, b++)
         {
-            List<string> batch = regions.GetRange(i, Math.Min(25, regions.Count - i));
+            List<string> batch = regions.GetRange(i, Math.Min(20, regions.Count - i));
             string label = $"{name} ({indexing}) regions {i}..{i + batch.Count - 1}";
             Compare(flat, bam, index, batch, multiRegion: false, bed: null, bed, label);
             // samtools -M parses regions with hts_parse_reg, not hts_parse_region: "chr:beg-" becomes an unknown
             // reference and "chr:-end" the whole reference. We parse them alike in both modes (a documented difference).
             List<string> multi = batch.Where(r => !r.EndsWith('-') && !r.Contains(":-", StringComparison.Ordinal)).ToList();
             Compare(flat, bam, index, multi, multiRegion: true, bed: null, bed, label + " -M");
-            Compare(flat, bam, index, batch, multiRegion: false, bedFile, bed, label + " -L");
-            Compare(flat, bam, index, multi, multiRegion: true, bedFile, bed, label + " -M -L");
+            if (b % 2 == 0)
+            {
+                Compare(flat, bam, index, batch, multiRegion: false, bedFile, bed, label + " -L");
+            }
+            else
+            {
+                Compare(flat, bam, index, multi, multiRegion: true, bedFile, bed, label + " -M -L");
+            }
         }
 
         Compare(flat, bam, index, [], multiRegion: false, bedFile, bed, $"{name} ({indexing}) -L alone");
@@ -87,6 +101,36 @@ public sealed class RegionQueryOracleTests : IDisposable
             IReadOnlyList<BgzfRange> ranges = index.Query(tid, position, position + 1);
             Assert.True(flat.BytesRead(ranges) < flat.CompressedLength / 20, $"{tid}:{position + 1} reads {flat.BytesRead(ranges)} of {flat.CompressedLength} bytes");
         }
+    }
+
+    /// <summary>
+    /// samtools__11_target.bam is intact (blocks at 0, 975 and the EOF block at 1909; samtools view reads all 28 records),
+    /// but its .bai was made from a copy compressed differently: its chunks end at 1926:0, inside the EOF block. htslib
+    /// only compares offsets with a chunk's end, so region queries work (the oracle test above includes the file); for
+    /// '*' it seeks to that offset and fails. The index says there are no unplaced reads (n_no_coor 0, which is true),
+    /// so bamflow reads nothing for '*' and succeeds with no rows: a deliberate difference.
+    /// </summary>
+    [CorpusFact]
+    public void Unplaced_IndexEndingInsideEofBlock_NoRows()
+    {
+        string bam = SharedData.CorpusPath("samtools__11_target.bam");
+        (int code, byte[] all, _) = Samtools.Run(null, "view", bam);
+        Assert.Equal(0, code);
+        string[] lines = Encoding.UTF8.GetString(all).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(28, lines.Length);
+        Assert.DoesNotContain(lines, l => l.Split('\t')[2] == "*");
+        (code, _, string error) = Samtools.Run(null, "view", bam, "*");
+        Assert.NotEqual(0, code);
+        Assert.Contains("offset 1926", error, StringComparison.Ordinal);
+
+        var flat = new FlatBam(bam);
+        BamIndex index = BamIndex.Open(bam, null);
+        Assert.Equal(1926, index.Query(1, 0, GenomicRegion.OpenEnd)[^1].End.CompressedOffset);
+        Assert.Equal(0UL, index.UnplacedCount);
+        Assert.Empty(index.QueryUnplaced());
+        RegionQuery query = RegionQuery.Create(flat.Header, ["*"], false, null, () => index);
+        Assert.Empty(Ours(flat, query));
+        Assert.Equal(26, Ours(flat, RegionQuery.Create(flat.Header, ["ref1"], false, null, () => index)).Count);
     }
 
     private string Prepare(string name, string indexing)
@@ -129,6 +173,14 @@ public sealed class RegionQueryOracleTests : IDisposable
         arguments.Add(bam);
         arguments.AddRange(regions);
         (int code, byte[] stdout, string stderr) = Samtools.Run(null, [.. arguments]);
+        if (IsCrash(code, stderr))
+        {
+            // samtools 1.16 -M -L aborts on some region lists of samtools__11_target ("corrupted size vs. prev_size in
+            // fastbins", glibc's heap check), whose index chunks end inside the EOF block: there is no oracle answer.
+            Assert.True(multiRegion && bed is not null && bam.EndsWith("samtools__11_target.bam", StringComparison.Ordinal), $"{label}: samtools crashed: {stderr}");
+            return;
+        }
+
         RegionQuery query = RegionQuery.Create(flat.Header, regions, multiRegion, bed, () => index);
         if (code != 0 && stderr.Contains("retrieval of region", StringComparison.Ordinal) && multiRegion && regions.Contains("*"))
         {
@@ -152,6 +204,11 @@ public sealed class RegionQueryOracleTests : IDisposable
         Assert.True(expected.Length == actual.Count, $"{label}: samtools gave {expected.Length} records, we {actual.Count}; regions: {string.Join(' ', regions)}");
     }
 
+    private static int StableSeed(string text) => text.Aggregate(17, (h, c) => unchecked((h * 31) + c));
+
+    private static bool IsCrash(int code, string stderr) =>
+        code >= 128 || stderr.Contains("corrupted", StringComparison.Ordinal) || stderr.Contains("free(): ", StringComparison.Ordinal);
+
     private static List<string> Ours(FlatBam flat, RegionQuery query)
     {
         var lines = new List<string>();
@@ -170,11 +227,10 @@ public sealed class RegionQueryOracleTests : IDisposable
     }
 
     /// <summary>Regions of every kind: whole references, '*', single bases, edges at 1 and at the reference end, beyond the end, small and large.</summary>
-    private static List<string> RandomRegions(BamHeader header, string bam, Random random, int count)
+    private static List<string> RandomRegions(BamHeader header, string bam, List<(int Tid, long First, long Last)> placed, Random random, int count)
     {
-        List<(int Tid, long First, long Last)> placed = PlacedSpans(bam, header);
         var regions = new List<string> { "*" };
-        bool large = placed.Count > 0 && new FileInfo(bam).Length > 1_000_000; // whole references of a large file: a few only
+        bool large = placed.Count > 0 && new FileInfo(bam).Length > 400_000; // whole references of a large file: a few only
         for (int i = 0; regions.Count < count; i++)
         {
             (int tid, long first, long last) = placed.Count > 0 && random.Next(8) != 0 ? placed[random.Next(placed.Count)] : (random.Next(Math.Max(1, header.References.Count)), 0, 0);
@@ -188,7 +244,7 @@ public sealed class RegionQueryOracleTests : IDisposable
             name = name.Contains(':', StringComparison.Ordinal) ? "{" + name + "}" : name;
             long length = Math.Max(1, header.References[tid].Length);
             long Anywhere() => random.Next(3) == 0 ? 1 + random.NextInt64(length) : Math.Max(1, first + 1 + random.NextInt64(Math.Max(1, last - first + 1)));
-            int kind = large && i > 12 && (i % 12) is 0 or 8 or 10 ? 6 : i % 12;
+            int kind = large && i > 12 && (i % 12) is 0 or 7 or 8 or 10 ? 6 : i % 12; // after one of each, no more to-the-end spans on large files
             switch (kind)
             {
                 case 0: regions.Add(name); break;
@@ -239,9 +295,8 @@ public sealed class RegionQueryOracleTests : IDisposable
         return result;
     }
 
-    private string WriteRandomBed(BamHeader header, string bam, Random random)
+    private string WriteRandomBed(BamHeader header, string bam, List<(int Tid, long First, long Last)> placed, Random random)
     {
-        List<(int Tid, long First, long Last)> placed = PlacedSpans(bam, header);
         var text = new StringBuilder("track name=test\n# a comment\n");
         for (int i = 0; i < 40 && placed.Count > 0; i++)
         {
