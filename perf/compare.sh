@@ -16,6 +16,10 @@
 #                                  against samtools index -@2 (and -c), interleaved; checks the indexes are the same
 #                                  (BAI bytes; CSI inflated). Target: bamflow -@2 <= 0.7x samtools -@2 (stretch 0.5x).
 #                                  Env: BAMFLOW as above.
+#   perf/compare.sh --regions [BAM] [--check-targets]
+#                                  issue #17's region targets (perf/regions.py): a region holding 10 % of the records
+#                                  and 1,000 small regions with -M, bamflow convert -@2 against samtools view -@2 on the
+#                                  same regions, after checking both select the same records. Env: BAMFLOW as above.
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
@@ -35,6 +39,17 @@ if [[ ${1:-} == --targets || ${1:-} == --check-targets ]]; then
   fi
   exec python3 "$here/targets.py" "$bamflow" "$reps" "$short" "${long[@]}" "${check[@]}" \
     --out "$here/out/targets-$(date +%Y%m%d-%H%M%S).md"
+fi
+if [[ ${1:-} == --regions ]]; then
+  for tool in samtools dotnet python3; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+  bam=${2:-}; [[ $bam == --check-targets ]] && bam=""
+  [[ -n $bam ]] || bam=$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1)
+  check=(); for a in "$@"; do [[ $a == --check-targets ]] && check=(--check); done
+  mkdir -p "$here/out"; bamflow=${BAMFLOW:-}
+  if [[ -z $bamflow ]]; then
+    dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null; bamflow=$here/out/bamflow/bamflow
+  fi
+  exec python3 "$here/regions.py" "$bamflow" "$reps" "$bam" "${check[@]}" --out "$here/out/regions-$(date +%Y%m%d-%H%M%S).md"
 fi
 if [[ ${1:-} == --index ]]; then
   for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done

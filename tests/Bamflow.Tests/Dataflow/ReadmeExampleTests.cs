@@ -28,6 +28,26 @@ public sealed partial class ReadmeExampleTests : IDisposable
     }
 
     [Fact]
+    public void ReadmeLibraryExample_WithRegions_ConvertsWhatSamtoolsViewSelects()
+    {
+        string outputPath = Path.Combine(_dir, "regions.arrow");
+        string input = Path.Combine(_dir, "sample.bam");
+        File.Copy(Conversion.Fixture("sample.bam"), input);
+        File.SetLastWriteTimeUtc(input, DateTime.UtcNow.AddMinutes(-1));
+        Assert.Equal(0, Samtools.Run(null, ["index", input]).ExitCode);
+        string[] regions = ["chrB:1,000-6,000", "chrA:100-200", "*"];
+
+        var result = BamflowCli.RunDll(BamflowCli.Built(Path.Combine("src", "Samples", "ReadmeLibrary"), "ReadmeLibrary.dll"), [input, outputPath, .. regions]);
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        // The example leaves out qual and most tags: the records are compared by QNAME, FLAG, RNAME, POS and CIGAR.
+        static string Key(ArrowSam.Line line) => string.Join('\t', line.Fields.Split('\t').Take(6));
+        List<string> expected = [.. ArrowSam.SamtoolsLines(input, regions).Select(Key)];
+        Assert.True(expected.Count > 100, $"{expected.Count} records");
+        Assert.Equal(expected, [.. ArrowSam.Lines(ArrowSam.ReadAll(File.ReadAllBytes(outputPath), stream: false)).Select(Key)]);
+    }
+
+    [Fact]
     public void ReadmeLibraryExample_IsTheProgramThatWasBuilt()
     {
         // The build takes the first csharp block after "## Library"; the program it wrote is that block, as it is now.
