@@ -163,7 +163,8 @@ internal static class ConvertCommand
             BamArrowPipeline engine = filters.Apply(parse, regionOptions.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader, inputPath, indexPath), reader.Header);
             using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
 
-            var progress = new ConversionProgress { TotalBytes = Commands.InputSize(inputPath) };
+            // A region query reads the index's chunks only: the file's size is no total to show progress against.
+            var progress = new ConversionProgress { TotalBytes = regionOptions.Selects(parse) ? null : Commands.InputSize(inputPath) };
             CheckAddressSpace(outputFormat, pipeline);
             // The summary JSON is opened first and committed after the output, so that a JSON that cannot be
             // written fails the run before anything is replaced.

@@ -50,6 +50,9 @@ internal sealed class RegionOptions
         command.Add(_index);
     }
 
+    /// <summary>Whether regions or a BED file select records (the run reads part of the file, or filters it).</summary>
+    public bool Selects(ParseResult parse) => parse.GetValue(_regions) is { Length: > 0 } || parse.GetValue(_bed) is not null;
+
     /// <summary>
     /// The input file (htslib's <c>IN##idx##INDEX</c> form split off) and the index given with it or with <c>-X</c>.
     /// </summary>

@@ -169,10 +169,20 @@ public sealed partial class BamArrowPipeline
             if (_conversion.TagMode != TagMode.None)
             {
                 // The scan holds the chunks it reads (they are converted afterwards, so a pipe is read once): at most
-                // PlanBudgetBatches batches' bytes of them, so that long reads do not hold a whole file.
+                // PlanBudgetBatches batches' bytes of them, so that long reads do not hold a whole file, and chunks of at
+                // most PlanSlots segment buffers, the slots set aside for it: the ranges of a region query are segments of
+                // their own, however small, and a scan holding more slots than the source has would wait for one forever.
                 long held = 0, heldLimit = (long)PlanBudgetBatches * _conversion.MaxBatchBytes;
-                while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
+                int heldSegments = 0;
+                object? lastSegment = null;
+                while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && heldSegments < PlanSlots && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
                 {
+                    if (!ReferenceEquals(chunk.Segment, lastSegment))
+                    {
+                        heldSegments++;
+                        lastSegment = chunk.Segment;
+                    }
+
                     plan.Prefetched.Add(chunk);
                     chunk.ApplySelection(); // a region query: the scan sees the records it selects
                     held += chunk.Length;

@@ -42,6 +42,9 @@ public sealed class RecordChunk
     }
 
 
+    /// <summary>The segment buffer the chunk is a view of (chunks of one segment share it).</summary>
+    internal object Segment => _shared;
+
     /// <summary>The records' bytes (block_size, record, block_size, record, …).</summary>
     public ReadOnlySpan<byte> Data => _data.AsSpan(_offset, Length);
 

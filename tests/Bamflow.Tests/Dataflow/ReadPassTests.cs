@@ -64,6 +64,37 @@ public sealed class ReadPassTests
         Assert.NotEqual(records.Count, actual.Count);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task ManyTinyPasses_WithTheTagScan_DoNotHoldEverySlot(int threads)
+    {
+        // Each range is a segment of its own: a tag scan that held one slot per tiny segment, up to its record count,
+        // took every slot of the source and then waited for another forever (the region fidelity test hung on a 17-record
+        // file with 25 regions). 120 one-record passes, with the tag scan on.
+        string path = Conversion.Fixture("sample.bam");
+        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        var passes = Enumerable.Range(0, 120).Select(i => new ReadPass([new BgzfRange(starts[i * 7], starts[(i * 7) + 1])], null)).ToList();
+        var seen = new List<byte[]>();
+        var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 64, MaxBatchBytes = 64 << 10 }, new PipelineOptions { Threads = threads })
+            .Select(passes)
+            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk =>
+            {
+                chunk.ForEach(seen, static (record, list) => list.Add(record.Data.ToArray()));
+                return chunk;
+            }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, EnsureOrdered = true, BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+        using BamReader reader = BamReader.Open(path);
+        CancellationToken token = TestContext.Current.CancellationToken;
+        using SchemaPlan plan = await engine.PlanAsync(reader, token).WaitAsync(TimeSpan.FromSeconds(30), token);
+        var output = new MemoryStream();
+        await engine.RunAsync(plan, new ArrowIpcSink(output, ArrowIpcFormat.File), null, token).WaitAsync(TimeSpan.FromSeconds(30), token);
+        Assert.Equal(120, seen.Count);
+        for (int i = 0; i < 120; i++)
+        {
+            Assert.True(records[i * 7].AsSpan().SequenceEqual(seen[i]), $"pass {i}");
+        }
+    }
+
     [Fact]
     public void NoRanges_GiveNoRecordsAndNoError()
     {
