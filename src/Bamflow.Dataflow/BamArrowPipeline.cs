@@ -80,11 +80,6 @@ public sealed partial class BamArrowPipeline
             throw new InvalidOperationException("the engine has a region query already: make one query of all the regions");
         }
 
-        if (passes.Count != 1 && passes.Any(pass => pass.Ranges is null))
-        {
-            throw new ArgumentException("a pass that reads the whole file must be the only one", nameof(passes));
-        }
-
         _passes = passes;
         if (passes.Any(pass => pass.Keep is not null))
         {
@@ -246,7 +241,8 @@ public sealed partial class BamArrowPipeline
         var selections = new List<RecordPredicate?>();
         foreach (ReadPass pass in passes)
         {
-            foreach (BgzfRange range in pass.Ranges!)
+            // A whole-file pass among others: the range from the first record (right after the header) to the end.
+            foreach (BgzfRange range in pass.Ranges ?? [BgzfRange.ToEnd(body.BufferedPosition)])
             {
                 ranges.Add(range);
                 selections.Add(pass.Keep);

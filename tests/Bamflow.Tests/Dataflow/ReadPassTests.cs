@@ -96,6 +96,20 @@ public sealed class ReadPassTests
     }
 
     [Fact]
+    public void WholeFilePasses_AmongOthers_ReadFromTheFirstRecord()
+    {
+        string path = Conversion.Fixture("sample.bam");
+        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        List<byte[]> actual = Run(path, [new ReadPass(null, static record => record.Position % 3 == 0), new ReadPass([new BgzfRange(starts[5], starts[9])], null), new ReadPass(null, null)], 2);
+        List<byte[]> expected = [.. records.Where(Kept), .. records.Skip(5).Take(4), .. records];
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.True(expected[i].AsSpan().SequenceEqual(actual[i]), $"record {i}");
+        }
+    }
+
+    [Fact]
     public void NoRanges_GiveNoRecordsAndNoError()
     {
         List<byte[]> actual = Run(Conversion.Fixture("sample.bam"), [new ReadPass([], null)], 2);

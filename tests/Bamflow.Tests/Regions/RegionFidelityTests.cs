@@ -51,9 +51,7 @@ public sealed class RegionFidelityTests
             {
                 string[] group = [.. these.Skip(at).Take(GroupSize)];
                 AssertSameRows(path, group, multiRegion: false, bed: null, $"{name} ({kind}) {string.Join(' ', group)}");
-                // samtools 1.16's -M parses regions with an older parser: 'chr:beg-' and '{name}' name unknown references
-                // (skipped) and 'chr:-end' the whole reference. bamflow parses them as without -M (README: differences).
-                string[] merged = [.. group.Where(region => !region.EndsWith('-') && !region.Contains(":-", StringComparison.Ordinal) && !region.StartsWith('{'))];
+                string[] merged = [.. group.Where(SamtoolsMultiRegionReads)];
                 AssertSameRows(path, merged, multiRegion: true, bed: null, $"{name} ({kind}) -M {string.Join(' ', merged)}");
             }
 
@@ -65,9 +63,10 @@ public sealed class RegionFidelityTests
                 string[] group = [.. regions.Skip(i * 3).Take(1 + (i % 3))];
                 AssertSameRows(path, [], multiRegion: false, bed, $"{name} ({kind}) -L {File.ReadAllText(bed)}");
                 AssertSameRows(path, group, multiRegion: false, bed, $"{name} ({kind}) -L bed {string.Join(' ', group)}");
-                if (SamtoolsAccepts(path, group, bed))
+                string[] merged = [.. group.Where(SamtoolsMultiRegionReads)];
+                if (merged.Length > 0 && SamtoolsAccepts(path, merged, bed))
                 {
-                    AssertSameRows(path, group, multiRegion: true, bed, $"{name} ({kind}) -M -L bed {string.Join(' ', group)}");
+                    AssertSameRows(path, merged, multiRegion: true, bed, $"{name} ({kind}) -M -L bed {string.Join(' ', merged)}");
                 }
             }
         }
@@ -90,13 +89,38 @@ public sealed class RegionFidelityTests
         }
     }
 
+    /// <summary>
+    /// samtools 1.16's -M parses regions with an older parser: 'chr:beg-' and '{name}' name unknown references (skipped)
+    /// and 'chr:-end' the whole reference. bamflow parses them as without -M (README: differences), so -M cases leave
+    /// them out.
+    /// </summary>
+    private static bool SamtoolsMultiRegionReads(string region) =>
+        !region.EndsWith('-') && !region.Contains(":-", StringComparison.Ordinal) && !region.StartsWith('{');
+
     private static int StableSeed(string name) => name.Aggregate(17, (hash, c) => (hash * 31) + c) & 0x7fffffff;
 
     /// <summary>Converts the selection in-process and compares every row with samtools view's for the same arguments.</summary>
     internal static void AssertSameRows(string path, string[] regions, bool multiRegion, string? bed, string context)
     {
         string[] options = [.. multiRegion ? ["-M"] : Array.Empty<string>(), .. bed is null ? [] : new[] { "-L", bed }];
-        List<ArrowSam.Line> expected = ArrowSam.SamtoolsView(options, path, regions);
+        (int code, byte[] stdout, string stderr) = Samtools.Run(null, ["view", "--no-PG", .. options, path, .. regions]);
+        if (code != 0)
+        {
+            // samtools itself fails (samtools__11_target.bam's index points inside its EOF block, which '*' reads): no
+            // oracle. bamflow must then end in a typed error or succeed, never crash (RegionQueryOracleTests asserts which).
+            Assert.True(stderr.Length > 0, context);
+            try
+            {
+                Convert(path, regions, multiRegion, bed);
+            }
+            catch (BamFormatException)
+            {
+            }
+
+            return;
+        }
+
+        List<ArrowSam.Line> expected = [.. System.Text.Encoding.UTF8.GetString(stdout).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(ArrowSam.Line.Parse)];
         List<ArrowSam.Line> actual;
         try
         {
