@@ -197,12 +197,27 @@ public sealed class RegionFidelityTests
             bool bounded = large <= 0;
             if (placed.Count > 0 && (random.Next(3) > 0 || bounded))
             {
-                (string Name, long Pos) at = placed[random.Next(placed.Count)];
+                int index = random.Next(placed.Count);
+                (string Name, long Pos) at = placed[index];
                 name = at.Name;
                 length = references.First(r => r.Name == name).Length;
                 long center = at.Pos;
                 long half = random.Next(isLarge ? 3 : 4) switch { 0 => 0, 1 => random.Next(1, 200), 2 => random.Next(1, 5_000), _ => random.Next(1, 200_000) };
                 long begin = Math.Max(1, center - half), end = center + half;
+                if (isLarge)
+                {
+                    // On a large file, a region holds at most a few hundred records, however dense the reads: from one
+                    // record's position to that of a record up to 300 further on (CI time is rows converted and compared).
+                    int last = Math.Min(placed.Count - 1, index + random.Next(0, 300));
+                    while (placed[last].Name != name)
+                    {
+                        last--;
+                    }
+
+                    begin = Math.Max(1, center - random.Next(0, 50));
+                    end = placed[last].Pos + random.Next(0, 50);
+                }
+
                 int form = random.Next(10);
                 if (form < 3 && isLarge && large-- <= 0)
                 {
@@ -262,9 +277,24 @@ public sealed class RegionFidelityTests
         {
             if (placed.Count > 0 && (random.Next(4) > 0 || new FileInfo(path).Length > 400_000))
             {
-                (string name, long pos) = placed[random.Next(placed.Count)];
+                int index = random.Next(placed.Count);
+                (string name, long pos) = placed[index];
                 long begin = Math.Max(0, pos - random.Next(0, 3_000));
-                lines.Add($"{name}\t{begin}\t{begin + 1 + random.Next(0, 6_000)}");
+                long end = begin + 1 + random.Next(0, 6_000);
+                if (new FileInfo(path).Length > 400_000)
+                {
+                    // As for regions: a few hundred records at most on a large file.
+                    int last = Math.Min(placed.Count - 1, index + random.Next(0, 300));
+                    while (placed[last].Name != name)
+                    {
+                        last--;
+                    }
+
+                    begin = Math.Max(0, pos - 1 - random.Next(0, 50));
+                    end = placed[last].Pos + random.Next(0, 50);
+                }
+
+                lines.Add($"{name}\t{begin}\t{end}");
             }
             else
             {
