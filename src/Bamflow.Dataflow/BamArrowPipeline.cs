@@ -155,8 +155,8 @@ public sealed partial class BamArrowPipeline
         bool lenient = _pipeline.Validation == ValidationMode.Lenient;
         int threads = _pipeline.EffectiveThreads;
         TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, threads).ConcurrentScheduler;
-        (BgzfSegmentReader segments, BamRecordJoiner joiner, RecordPredicate?[]? selections) = OpenBody(reader, _passes);
-        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, _conversion.MaxBatchBytes, lenient, PlanSlots + RunSlots(threads), faults, selections);
+        (BgzfSegmentReader segments, BamRecordJoiner joiner, RecordPredicate?[]? selections, long rangeBytes) = OpenBody(reader, _passes);
+        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, SegmentBudget(rangeBytes, threads), lenient, PlanSlots + RunSlots(threads), faults, selections);
         var plan = new SchemaPlan(reader, source, joiner, scheduler, stop, faults);
         try
         {
@@ -220,7 +220,7 @@ public sealed partial class BamArrowPipeline
     /// The reader stack after <paramref name="reader"/>'s header: the rest of the file, or the ranges of a region query's
     /// passes, in order, with each range's selection (the pass it belongs to).
     /// </summary>
-    private (BgzfSegmentReader Segments, BamRecordJoiner Joiner, RecordPredicate?[]? Selections) OpenBody(BamReader reader, IReadOnlyList<ReadPass>? passes)
+    private (BgzfSegmentReader Segments, BamRecordJoiner Joiner, RecordPredicate?[]? Selections, long RangeBytes) OpenBody(BamReader reader, IReadOnlyList<ReadPass>? passes)
     {
         BgzfRemainder body = reader.DetachBody();
         int maxReserve = _conversion.MaxBatchBytes / 2;
@@ -228,7 +228,7 @@ public sealed partial class BamArrowPipeline
         {
             return (new BgzfSegmentReader(body.Frames, body.LastFrameWasEofMarker),
                 new BamRecordJoiner(reader.MaxRecordSize, maxReserve, reader.FileName, body.Buffered, body.BufferedPosition),
-                passes is null ? null : [passes[0].Keep]);
+                passes is null ? null : [passes[0].Keep], long.MaxValue);
         }
 
         if (!body.Frames.CanSeek)
@@ -249,9 +249,22 @@ public sealed partial class BamArrowPipeline
             }
         }
 
+        long rangeBytes = ranges.Sum(range => range.End == BgzfRange.EndOfFile ? long.MaxValue / ranges.Count : Math.Max(0, range.End.CompressedOffset - range.Start.CompressedOffset) + BgzfFrame.MaxLength);
         return (new BgzfSegmentReader(body.Frames, ranges),
             new BamRecordJoiner(reader.MaxRecordSize, maxReserve, reader.FileName),
-            selections.Count == 0 ? [null] : [.. selections]);
+            selections.Count == 0 ? [null] : [.. selections], rangeBytes);
+    }
+
+    /// <summary>
+    /// The segments' byte budget: a batch's bytes, or, for ranges holding fewer compressed bytes than sixteen segments per
+    /// worker would (a region query of a few tens of MB), smaller segments, at least 1 MiB, so that every worker has
+    /// segments to inflate from the start and the last ones end together (the fill and the drain of a short run).
+    /// </summary>
+    private int SegmentBudget(long rangeBytes, int threads)
+    {
+        const int InflationGuess = 3; // BAM data inflate to about three times their compressed size
+        long wanted = rangeBytes == long.MaxValue ? long.MaxValue : rangeBytes * InflationGuess / (threads * 16L);
+        return (int)Math.Clamp(wanted, Math.Min(1 << 20, _conversion.MaxBatchBytes), _conversion.MaxBatchBytes);
     }
 
     /// <summary>The tag scan holds at most this many batches' bytes of chunks (<see cref="ConversionOptions.MaxBatchBytes"/>).</summary>
