@@ -94,6 +94,15 @@ internal sealed class RegionOptions
             return engine; // as samtools view -M or -X without a region: the whole file
         }
 
+        // A second file where a region goes: the user meant two inputs (bamflow takes one per run).
+        foreach (string region in regions)
+        {
+            if (File.Exists(region) && !reader.Header.References.Any(reference => reference.Name == region))
+            {
+                throw new UsageException($"'{region}' is a file, not a region: bamflow reads one input per run; the arguments after it are regions (as in samtools view IN.bam REGION…)");
+            }
+        }
+
         if (input == "-" && (regions.Length > 0 || index is not null))
         {
             throw new BamFormatException("a region query reads through an index, which needs a file, not standard input (samtools refuses it too)", "standard input");

@@ -78,11 +78,7 @@ public sealed class ReadPassTests
         var seen = new List<byte[]>();
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 64, MaxBatchBytes = 64 << 10 }, new PipelineOptions { Threads = threads })
             .Select(passes)
-            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk =>
-            {
-                chunk.ForEach(seen, static (record, list) => list.Add(record.Data.ToArray()));
-                return chunk;
-            }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, EnsureOrdered = true, BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+            .Then(options => Collect(seen, options));
         using BamReader reader = BamReader.Open(path);
         CancellationToken token = TestContext.Current.CancellationToken;
         using SchemaPlan plan = await engine.PlanAsync(reader, token).WaitAsync(TimeSpan.FromSeconds(30), token);
@@ -149,16 +145,20 @@ public sealed class ReadPassTests
         return (starts, records);
     }
 
+    /// <summary>A block that copies every record it passes on into <paramref name="seen"/>, in order.</summary>
+    private static TransformBlock<RecordChunk, RecordChunk> Collect(List<byte[]> seen, ExecutionDataflowBlockOptions options) =>
+        new(chunk =>
+        {
+            chunk.ForEach(seen, static (record, list) => list.Add(record.Data.ToArray()));
+            return chunk;
+        }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, EnsureOrdered = true, BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler });
+
     private static List<byte[]> Run(string path, IReadOnlyList<ReadPass> passes, int threads)
     {
         var seen = new List<byte[]>();
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 7, MaxBatchBytes = 3 << 10, TagMode = TagMode.None }, new PipelineOptions { Threads = threads })
             .Select(passes)
-            .Then(options => new TransformBlock<RecordChunk, RecordChunk>(chunk =>
-            {
-                chunk.ForEach(seen, static (record, list) => list.Add(record.Data.ToArray()));
-                return chunk;
-            }, new ExecutionDataflowBlockOptions { MaxDegreeOfParallelism = 1, EnsureOrdered = true, BoundedCapacity = options.BoundedCapacity, CancellationToken = options.CancellationToken, TaskScheduler = options.TaskScheduler }));
+            .Then(options => Collect(seen, options));
         using BamReader reader = BamReader.Open(path);
         engine.RunAsync(reader).GetAwaiter().GetResult();
         return seen;

@@ -130,10 +130,11 @@ public sealed class StatsCommandTests : IDisposable
     [InlineData("stats")]
     [InlineData("stats", "x.bam", "--threads", "-1")]
     [InlineData("stats", "x.bam", "--no-such-option")]
-    [InlineData("stats", "a.bam", "b.bam")]
+    [InlineData("stats", "SAMPLE", "SAMPLE")]
     public void BadUsage_ExitsTwo(params string[] arguments)
     {
-        var result = BamflowCli.Run(arguments);
+        // SAMPLE: the sample BAM, given twice: the second is taken for a region, and named as a file.
+        var result = BamflowCli.Run([.. arguments.Select(a => a == "SAMPLE" ? Conversion.Fixture("sample.bam") : a)]);
 
         Assert.Equal(2, result.ExitCode);
         Assert.NotEmpty(result.Stderr);
