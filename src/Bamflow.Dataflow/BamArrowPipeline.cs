@@ -234,7 +234,7 @@ public sealed partial class BamArrowPipeline
         if (!body.Frames.CanSeek)
         {
             body.Frames.Dispose();
-            throw new NotSupportedException($"{reader.FileName ?? "the input"}: a region query needs a file it can seek in (an index gives offsets), not a pipe");
+            throw new IOException($"{reader.FileName ?? "the input"}: a region query needs a file it can seek in (an index gives offsets), not a pipe or a device");
         }
 
         var ranges = new List<BgzfRange>();

@@ -259,7 +259,7 @@ public sealed class BamIndexer
             int referenceId = record.ReferenceId;
             References[i] = referenceId;
             Begins[i] = record.Position;
-            Ends[i] = referenceId >= 0 ? record.EndPosition : 0;
+            Ends[i] = record.EndPosition;
             Mapped[i] = (record.Flag & 0x4) == 0; // BAM_FUNMAP
         }
     }

@@ -42,29 +42,12 @@ public sealed partial class BamIndexBuilder
             return false; // maybe the CG tag's placeholder (kSmN): the slow path knows
         }
 
-        long referenceLength = 0, queryLength = 0;
-        for (int i = 0; i < cigar.Length; i += 4)
-        {
-            uint op = BinaryPrimitives.ReadUInt32LittleEndian(cigar[i..]);
-            uint kind = op & 0xf;
-            long length = op >> 4;
-            if (kind > 8)
-            {
-                return false;
-            }
-
-            // MIDNSHP=X: reference-consuming M D N = X (0 2 3 7 8), query-consuming M I S = X (0 1 4 7 8).
-            const int ConsumesReference = 0b1_1000_1101, ConsumesQuery = 0b1_1001_0011;
-            referenceLength += ((ConsumesReference >> (int)kind) & 1) * length;
-            queryLength += ((ConsumesQuery >> (int)kind) & 1) * length;
-        }
-
-        if (cigarCount > 0 && sequenceLength > 0 && queryLength != sequenceLength)
+        if (!CigarDecoder.TryGetQueryLength(cigar, out long queryLength) || (cigarCount > 0 && sequenceLength > 0 && queryLength != sequenceLength))
         {
             return false;
         }
 
-        end = begin + (!mapped ? 1 : Math.Max(1, referenceLength));
+        end = begin + (!mapped ? 1 : Math.Max(1, CigarDecoder.ReferenceLength(cigar))); // BamRecord.EndPosition's rule
         return true;
     }
 }
