@@ -32,6 +32,8 @@ internal static class StatsCommand
         command.Add(maxRecordSize);
         var regionOptions = new RegionOptions();
         regionOptions.AddTo(command);
+        var shardOptions = new ShardOptions();
+        shardOptions.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
@@ -41,6 +43,12 @@ internal static class StatsCommand
             int recordSizeLimit = Commands.ParseMaxRecordSize(parse, maxRecordSize);
             (string inputPath, string? indexPath) = regionOptions.ResolveInput(parse, parse.GetValue(input)!);
             bool asJson = parse.GetValue(json);
+            (int Shard, int? Count)? shardAsked = shardOptions.Parse(parse);
+            if (shardAsked is not null && regionOptions.Selects(parse))
+            {
+                throw new UsageException("--shard reads part of the whole file, and regions select records through the index: give one or the other");
+            }
+
             bool isExtended = parse.GetValue(extended);
 
             // The work runs on its own so that Ctrl+C ends the command at once, even while a read of a pipe blocks.
@@ -51,7 +59,10 @@ internal static class StatsCommand
                 reader.MaxRecordSize = recordSizeLimit;
                 threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
                 IReadOnlyList<BamReference> references = reader.Header.References;
-                BamArrowPipeline Select(BamArrowPipeline engine) => regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
+                (ShardPlan Plan, int Shard)? shard = shardAsked is { } asked
+                    ? await shardOptions.ResolveAsync(parse, asked, inputPath, indexPath, recordSizeLimit, Bamflow.Bgzf.BgzfInflaterKind.Auto, new Bamflow.Arrow.ConversionOptions(), logging.Logger, cancellationToken)
+                    : null;
+                BamArrowPipeline Select(BamArrowPipeline engine) => shard is { } s ? engine.Shard(s.Plan, s.Shard) : regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
                 if (!isExtended)
                 {
                     FlagStatistics flags = await ComputeAsync<FlagStatistics>(reader, threadCount, logging.Logger, Select, cancellationToken);
