@@ -7,7 +7,7 @@ namespace Bamflow.Bam.Shards;
 /// Finds where a BAM record starts from a BGZF block start in the middle of a file, without reading the file from its
 /// start (as Hadoop-BAM's and Disq's splitters do): every inflated byte is a candidate; one is taken when its fixed
 /// fields are plausible for the header (block_size within the record-size limit and at least what its lengths declare,
-/// reference ids of the header, a printable NUL-terminated read name), and proven when it and the records after it —
+/// reference ids of the header, a NUL-terminated read name without control characters), and proven when it and the records after it —
 /// <see cref="ProofRecords"/> of them, or up to the end of the file — are each whole, valid records
 /// (<see cref="BamRecord.TryCreate"/>: lengths, CIGAR, aux fields), back to back. It reads a few blocks for short
 /// reads, and as many as a record spans for long ones. Not thread-safe; one per thread.
@@ -188,9 +188,10 @@ public sealed class BamRecordSearch : IDisposable
             return false;
         }
 
-        // SAMv1 §1.4: QNAME is [!-?A-~]{1,254}; accept any printable ASCII, then the NUL.
+        // SAMv1 §1.4: QNAME is [!-?A-~]{1,254}, then a NUL; files in the wild hold spaces and UTF-8 too (the conversion
+        // checks them), so any byte from the space up is taken here: no control character, no NUL inside.
         ReadOnlySpan<byte> name = _data.AsSpan(offset + Fixed, nameLength);
-        return name[^1] == 0 && !name[..^1].ContainsAnyExceptInRange((byte)'!', (byte)'~');
+        return name[^1] == 0 && !name[..^1].ContainsAnyInRange((byte)0, (byte)0x1f) && !name[..^1].Contains((byte)0x7f);
     }
 
     /// <inheritdoc />
