@@ -69,6 +69,12 @@ internal sealed class RegionOptions
     /// <summary>Whether regions or a BED file select records (the run reads part of the file, or filters it).</summary>
     public bool Selects(ParseResult parse) => Regions(parse) is { Length: > 0 } || parse.GetValue(_bed) is not null;
 
+    /// <summary>The first of these options given on the command line (-M, -L, -X), for a mode they do not apply to; null when none is.</summary>
+    public string? GivenOption(ParseResult parse) =>
+        new Option[] { _multiRegion, _bed, _index }.Select(o => parse.GetResult(o)).FirstOrDefault(r => r is { Implicit: false }) is { } given
+            ? given.IdentifierToken?.Value ?? given.Option.Name
+            : null;
+
     /// <summary>
     /// The input file (htslib's <c>IN##idx##INDEX</c> form split off) and the index given with it or with <c>-X</c>.
     /// </summary>
