@@ -20,6 +20,12 @@
 #                                  issue #17's region targets (perf/regions.py): a region holding 10 % of the records
 #                                  and 1,000 small regions with -M, bamflow convert -@2 against samtools view -@2 on the
 #                                  same regions, after checking both select the same records. Env: BAMFLOW as above.
+#   perf/compare.sh --shards [BAM ...] [--check-targets]
+#                                  issue #18's shard figures (perf/shards.py): planning time and bytes read for N = 1 to
+#                                  256 shards of each BAM, and the shards of the first converted one after the other
+#                                  against the whole file (-@2). Default BAMs: the 10M-record benchmark (the benchmark
+#                                  BAM five times over, samtools cat, made once beside it), the benchmark BAM (indexed),
+#                                  the long-read BAMs of perf/make-long-read-bams.sh (LONG_READ_DIR). Env: BAMFLOW as above.
 # Env: REPS (default 5). Prints a Markdown table (medians) and writes it to perf/out/compare-<date>.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); root=$(cd "$here/.." && pwd)
@@ -50,6 +56,24 @@ if [[ ${1:-} == --regions ]]; then
     dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null; bamflow=$here/out/bamflow/bamflow
   fi
   exec python3 "$here/regions.py" "$bamflow" "$reps" "$bam" "${check[@]}" --out "$here/out/regions-$(date +%Y%m%d-%H%M%S).md"
+fi
+if [[ ${1:-} == --shards ]]; then
+  for tool in samtools dotnet python3; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done
+  shift; bams=(); check=()
+  for a in "$@"; do if [[ $a == --check-targets ]]; then check=(--check); else bams+=("$a"); fi; done
+  if ((${#bams[@]} == 0)); then
+    short=${BENCH_BAM:-$("$root/../shared/bench/make-bench-bam.sh" "$here/out/bench-data" | tail -1)}
+    big=${short%.bam}.x5.bam
+    [[ -s $big && $big -nt $short ]] || samtools cat --no-PG -o "$big" "$short" "$short" "$short" "$short" "$short"
+    long_dir=${LONG_READ_DIR:-$here/out/long-read-data}
+    [[ -s $long_dir/ultralong.bam ]] || "$here/make-long-read-bams.sh" "$long_dir" >/dev/null
+    bams=("$big" "$short" "$long_dir/clr.bam" "$long_dir/ultralong.bam")
+  fi
+  mkdir -p "$here/out"; bamflow=${BAMFLOW:-}
+  if [[ -z $bamflow ]]; then
+    dotnet publish "$root/src/Bamflow.Cli" -c Release -o "$here/out/bamflow" >/dev/null; bamflow=$here/out/bamflow/bamflow
+  fi
+  exec python3 "$here/shards.py" "$bamflow" "$reps" "${bams[@]}" "${check[@]}" --out "$here/out/shards-$(date +%Y%m%d-%H%M%S).md"
 fi
 if [[ ${1:-} == --index ]]; then
   for tool in samtools bgzip dotnet /usr/bin/time; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 1; }; done

@@ -48,6 +48,28 @@ public sealed record TagColumn(string Tag, TagKind Kind, byte ArraySubtype = 0)
         _ => BamColumns.MixedType,
     };
 
+    /// <summary>
+    /// The column of <paramref name="tag"/> whose <see cref="SamType"/> is <paramref name="samType"/> (as a schema's
+    /// <c>sam.type</c> or a shard plan stores it); null when the tag or the type is not one a column can have.
+    /// </summary>
+    public static TagColumn? Parse(string tag, string samType)
+    {
+        ArgumentNullException.ThrowIfNull(tag);
+        ArgumentNullException.ThrowIfNull(samType);
+        // Any two characters: a file's tags need not follow SAMv1 §1.5, and a scan keeps them as they are.
+        return tag.Length != 2 ? null : samType switch
+        {
+            "i" => new TagColumn(tag, TagKind.Integer),
+            "f" => new TagColumn(tag, TagKind.Float),
+            "A" => new TagColumn(tag, TagKind.Character),
+            "Z" => new TagColumn(tag, TagKind.String),
+            "H" => new TagColumn(tag, TagKind.Hex),
+            BamColumns.MixedType => new TagColumn(tag, TagKind.Mixed),
+            ['B', ':', char subtype] when "cCsSiIf".Contains(subtype, StringComparison.Ordinal) => new TagColumn(tag, TagKind.Array, (byte)subtype),
+            _ => null,
+        };
+    }
+
     /// <summary>The 16-bit key of the tag (first character in the low byte), as <see cref="AuxField.TagKey"/>.</summary>
     public ushort TagKey => (ushort)(Tag[0] | (Tag[1] << 8));
 

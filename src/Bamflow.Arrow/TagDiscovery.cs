@@ -12,6 +12,28 @@ public sealed class TagDiscovery
     private readonly Dictionary<ushort, TagColumn> _columns = [];
     private readonly List<ushort> _order = [];
 
+    /// <summary>
+    /// The discovery a scan made before (a shard plan's, read back from <see cref="Columns"/> and
+    /// <see cref="RecordsScanned"/>): a schema made from it is the one that scan gave.
+    /// </summary>
+    public static TagDiscovery FromColumns(IEnumerable<TagColumn> columns, long recordsScanned)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentOutOfRangeException.ThrowIfNegative(recordsScanned);
+        var discovery = new TagDiscovery { RecordsScanned = recordsScanned };
+        foreach (TagColumn column in columns)
+        {
+            if (!discovery._columns.TryAdd(column.TagKey, column))
+            {
+                throw new ArgumentException($"tag {column.Tag} is listed twice", nameof(columns));
+            }
+
+            discovery._order.Add(column.TagKey);
+        }
+
+        return discovery;
+    }
+
     /// <summary>Records observed so far.</summary>
     public long RecordsScanned { get; private set; }
 

@@ -45,6 +45,9 @@ public sealed class BgzfFrameReader : IDisposable
     /// </summary>
     public bool IsRegularFile => _stream is FileStream { CanSeek: true };
 
+    /// <summary>Bytes read from the stream so far (a read of ranges reads less than the offsets it reaches).</summary>
+    public long BytesRead { get; private set; }
+
     /// <summary>Compressed offset of the next frame to read or take (after the last one, once at the end).</summary>
     public long CompressedOffset { get; private set; }
 
@@ -111,6 +114,7 @@ public sealed class BgzfFrameReader : IDisposable
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(minimumBytes, 1);
         int got = _stream.ReadAtLeast(destination, minimumBytes, throwOnEndOfStream: false);
+        BytesRead += got;
         _readAhead += got;
         _streamEnded |= got < minimumBytes;
         return got;
@@ -298,6 +302,7 @@ public sealed class BgzfFrameReader : IDisposable
     private int ReadAtMost(Span<byte> buffer)
     {
         int total = _stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        BytesRead += total;
         CompressedOffset += total;
         return total;
     }

@@ -103,6 +103,9 @@ public sealed class BgzfSegmentReader : IDisposable
     /// <summary>Compressed offset of the next block to read.</summary>
     public long CompressedOffset => _frames.CompressedOffset;
 
+    /// <summary>Compressed bytes read from the input so far (the header's too, when the frame reader read it; ranges: only what was read of them).</summary>
+    public long BytesRead => _frames.BytesRead;
+
     /// <summary>Whether the stream has ended cleanly after a block (not inside one).</summary>
     public bool ReachedEnd { get; private set; }
 

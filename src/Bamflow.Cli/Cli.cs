@@ -40,6 +40,11 @@ internal static class Cli
             Error().WriteLine($"bamflow: error: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (ShardPlanException e)
+        {
+            Error().WriteLine($"bamflow: error: {e.Message}");
+            return ExitCodes.Failure;
+        }
         catch (UsageException e)
         {
             Error().WriteLine($"bamflow: {e.Message}");

@@ -17,6 +17,7 @@ internal static partial class Commands
         root.Add(SchemaCommand.Create());
         root.Add(StatsCommand.Create());
         root.Add(IndexCommand.Create());
+        root.Add(PlanCommand.Create());
         return root;
     }
 

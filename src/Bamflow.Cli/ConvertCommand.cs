@@ -18,7 +18,9 @@ internal static class ConvertCommand
         var input = Commands.Input();
         var output = new Option<string>("--output", "-o")
         {
-            Description = "Where to write: a file ('.arrow'/'.feather' = IPC file, '.arrows' = IPC stream, '.parquet' = Parquet), or '-' for stdout (an IPC stream, or Parquet with --format parquet). Default: the input name with '.arrow' ('.parquet' with --format parquet).",
+            Description = "Where to write: a file ('.arrow'/'.feather' = IPC file, '.arrows' = IPC stream, '.parquet' = Parquet), or '-' for stdout (an IPC stream, or Parquet with --format parquet). "
+                + "A directory (DIR/, or one that exists) makes a Hive-partitioned dataset, DIR/sample=NAME/part-KKKKK.parquet, of one or more inputs (convert A.bam B.bam … -o DIR/). "
+                + "Default: the input name with '.arrow' ('.parquet' with --format parquet; '.part-KKKKK.arrow' with --shard).",
             HelpName = "FILE",
         };
         var format = new Option<string>("--format")
@@ -87,6 +89,14 @@ internal static class ConvertCommand
 
         var regionOptions = new RegionOptions();
         regionOptions.AddTo(command);
+        var shardOptions = new ShardOptions();
+        shardOptions.AddTo(command);
+        var sample = new Option<string>("--sample")
+        {
+            Description = "With -o DIR/: the sample's name in the dataset (DIR/sample=NAME/part-KKKKK.parquet); default: the input's file name without .bam.",
+            HelpName = "NAME",
+        };
+        command.Add(sample);
 
         command.SetAction((parse, cancellationToken) => Cli.RunAsync(async () =>
         {
@@ -129,77 +139,137 @@ internal static class ConvertCommand
                 return options;
             });
             (string inputPath, string? indexPath) = regionOptions.ResolveInput(parse, NotEmpty(parse.GetValue(input)!, "the input"));
+            (int Shard, int? Count)? shardAsked = shardOptions.Parse(parse);
             string? formatName = parse.GetValue(format);
             string? givenOutput = parse.GetValue(output);
-            string outputPath = givenOutput is null ? DefaultOutput(inputPath, formatName) : NotEmpty(givenOutput, "-o/--output");
+            string? datasetDirectory = givenOutput is not null && Dataset.IsDirectory(givenOutput) ? givenOutput : null;
+            List<string> inputs = [inputPath, .. datasetDirectory is null ? [] : regionOptions.TakeInputs(parse)];
+            string? sampleName = parse.GetValue(sample);
             string? jsonPath = parse.GetValue(summaryJson) is { } json ? NotEmpty(json, "--summary-json") : null;
-            RefuseSameFile(inputPath, outputPath, givenOutput is null, jsonPath);
-            if (outputPath == "-" && !Console.IsOutputRedirected && !parse.GetValue(force))
+            if (sampleName is not null && datasetDirectory is null)
             {
-                // As gzip and zstd do: binary data on a terminal is garbage on the screen and can upset the terminal.
-                throw new UsageException("refusing to write binary Arrow/Parquet data to a terminal (-o -): write to a file (-o FILE), "
-                    + "pipe it (bamflow convert IN.bam -o - | …), or add --force");
+                throw new UsageException("--sample names the partition of a dataset: it needs -o DIR/ (a directory)");
             }
 
-            if (outputPath == "-" || jsonPath == "-")
+            if (inputs.Count > 1 && (sampleName is not null || jsonPath is not null || parse.GetValue(shardOptions.PlanOption) is not null))
             {
-                StandardStreams.RequireOutput();
+                throw new UsageException($"{(sampleName is not null ? "--sample" : jsonPath is not null ? "--summary-json" : "--plan")} belongs to one input, and {inputs.Count} are given: convert them one at a time");
             }
 
-            OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
-            SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), parse.GetValue(parquetPlain));
-            bool isQuiet = parse.GetValue(quiet);
-
-            using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
-            ILogger logger = logging.Logger;
-            if (!pipeline.Sequential)
+            if (shardAsked is not null && regionOptions.Selects(parse))
             {
-                pipeline = pipeline with { Threads = Commands.EffectiveThreads(pipeline.Threads, logger) };
+                throw new UsageException("--shard reads part of the whole file, and regions select records through the index: give one or the other");
             }
 
-            using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
-            using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
-            reader.MaxRecordSize = recordSizeLimit;
-            BamArrowPipeline engine = filters.Apply(parse, regionOptions.Apply(parse, new BamArrowPipeline(conversion, pipeline, logger), reader, inputPath, indexPath), reader.Header);
-            using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
-
-            // A region query reads the index's chunks only: the file's size is no total to show progress against.
-            var progress = new ConversionProgress { TotalBytes = regionOptions.Selects(parse) ? null : Commands.InputSize(inputPath) };
-            CheckAddressSpace(outputFormat, pipeline);
-            // The summary JSON is opened first and committed after the output, so that a JSON that cannot be
-            // written fails the run before anything is replaced.
-            await using OutputTarget? jsonTarget = jsonPath is null ? null : Opened(OutputTarget.Open(jsonPath));
-            await using OutputTarget target = Opened(OutputTarget.Open(outputPath));
-            ConversionSummary summary;
-            await using (var reporter = new ProgressReporter(progress, logger, enabled: !isQuiet))
+            if (datasetDirectory is not null)
             {
-                await using IRecordBatchSink sink = createSink(target.Stream);
-                summary = await engine.RunAsync(plan, sink, progress, cancellationToken);
+                formatName ??= "parquet"; // a dataset's parts: Parquet unless asked otherwise
+                if (formatName == "arrow-stream")
+                {
+                    throw new UsageException("a dataset's parts are files: --format parquet or arrow, not arrow-stream");
+                }
             }
 
-            if (jsonTarget is not null)
+            var samples = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (string each in inputs)
             {
-                WriteSummaryJson(jsonTarget.Stream, inputPath, outputPath, outputFormat, summary, target.BytesWritten, inflaterInstance.Name);
+                if (datasetDirectory is not null && !samples.TryAdd(sampleName ?? Dataset.SampleName(each), each))
+                {
+                    throw new UsageException($"'{each}' and '{samples[Dataset.SampleName(each)]}' would both be sample '{Dataset.SampleName(each)}' of the dataset: rename one, or convert it alone with --sample NAME");
+                }
             }
 
-            await target.CommitAsync(cancellationToken);
-            if (jsonTarget is not null)
+            foreach (string each in inputs)
             {
-                await jsonTarget.CommitAsync(cancellationToken);
-            }
-
-            if (!isQuiet)
-            {
-                Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"bamflow: {Count(summary.Records, "record")}{Dropped(summary)}, {Count(summary.Batches, "batch")}, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : Count(summary.Threads, "thread"))}, {inflaterInstance.Name})"));
-            }
-
-            if (parse.GetValue(stats))
-            {
-                Console.Error.Write(RunStatistics.Format(summary));
+                await ConvertAsync(each, each == inputPath ? indexPath : null);
             }
 
             return ExitCodes.Success;
+
+            async Task ConvertAsync(string inputPath, string? indexPath)
+            {
+                string outputPath = datasetDirectory is not null
+                    ? Dataset.PartPath(datasetDirectory, sampleName ?? Dataset.SampleName(inputPath), shardAsked?.Shard ?? 1, formatName == "arrow" ? ".arrow" : ".parquet")
+                    : givenOutput is null ? DefaultOutput(inputPath, formatName, shardAsked?.Shard) : NotEmpty(givenOutput, "-o/--output");
+                RefuseSameFile(inputPath, outputPath, givenOutput is null, jsonPath);
+                if (outputPath == "-" && !Console.IsOutputRedirected && !parse.GetValue(force))
+                {
+                    // As gzip and zstd do: binary data on a terminal is garbage on the screen and can upset the terminal.
+                    throw new UsageException("refusing to write binary Arrow/Parquet data to a terminal (-o -): write to a file (-o FILE), "
+                        + "pipe it (bamflow convert IN.bam -o - | …), or add --force");
+                }
+
+                if (outputPath == "-" || jsonPath == "-")
+                {
+                    StandardStreams.RequireOutput();
+                }
+
+                OutputFormat outputFormat = ResolveFormat(formatName, outputPath);
+                SinkFactory createSink = ResolveSink(outputFormat, parse.GetValue(compression), parse.GetValue(rowGroupSize), parse.GetValue(parquetPlain));
+                bool isQuiet = parse.GetValue(quiet);
+
+                using CliLogging logging = CliLogging.Create(isQuiet, parse.GetValue(verbose));
+                ILogger logger = logging.Logger;
+                if (!pipeline.Sequential)
+                {
+                    pipeline = pipeline with { Threads = Commands.EffectiveThreads(pipeline.Threads, logger) };
+                }
+
+                (ShardPlan Plan, int Shard)? shard = shardAsked is { } asked
+                    ? await shardOptions.ResolveAsync(parse, asked, inputPath, indexPath, recordSizeLimit, parse.GetValue(inflater), conversion, logger, cancellationToken)
+                    : null;
+                if (datasetDirectory is not null)
+                {
+                    Dataset.RefuseOtherParts(outputPath, shard?.Plan.Count ?? 1);
+                }
+
+                using IBgzfInflater inflaterInstance = BgzfInflater.Create(parse.GetValue(inflater));
+                using BamReader reader = BamReader.Open(inputPath, logger, inflaterInstance);
+                reader.MaxRecordSize = recordSizeLimit;
+                var engine = new BamArrowPipeline(conversion, pipeline, logger);
+                engine = shard is { } s ? engine.Shard(s.Plan, s.Shard) : regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
+                engine = filters.Apply(parse, engine, reader.Header);
+                using SchemaPlan plan = await engine.PlanAsync(reader, cancellationToken);
+
+                // A region query reads the index's chunks only: the file's size is no total to show progress against.
+                var progress = new ConversionProgress
+                {
+                    TotalBytes = shard is { } part ? part.Plan.CompressedLength(part.Shard) : regionOptions.Selects(parse) ? null : Commands.InputSize(inputPath),
+                };
+                CheckAddressSpace(outputFormat, pipeline);
+                // The summary JSON is opened first and committed after the output, so that a JSON that cannot be
+                // written fails the run before anything is replaced.
+                await using OutputTarget? jsonTarget = jsonPath is null ? null : Opened(OutputTarget.Open(jsonPath));
+                await using OutputTarget target = Opened(OutputTarget.Open(outputPath));
+                ConversionSummary summary;
+                await using (var reporter = new ProgressReporter(progress, logger, enabled: !isQuiet))
+                {
+                    await using IRecordBatchSink sink = createSink(target.Stream);
+                    summary = await engine.RunAsync(plan, sink, progress, cancellationToken);
+                }
+
+                if (jsonTarget is not null)
+                {
+                    WriteSummaryJson(jsonTarget.Stream, inputPath, outputPath, outputFormat, summary, target.BytesWritten, inflaterInstance.Name);
+                }
+
+                await target.CommitAsync(cancellationToken);
+                if (jsonTarget is not null)
+                {
+                    await jsonTarget.CommitAsync(cancellationToken);
+                }
+
+                if (!isQuiet)
+                {
+                    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"bamflow: {Count(summary.Records, "record")}{Dropped(summary)}, {Count(summary.Batches, "batch")}, {summary.Elapsed.TotalSeconds:F2} s, {summary.RecordsPerSecond:N0} records/s, {Size(target.BytesWritten)} written to {outputPath} ({(summary.Sequential ? "sequential" : Count(summary.Threads, "thread"))}, {inflaterInstance.Name})"));
+                }
+
+                if (parse.GetValue(stats))
+                {
+                    Console.Error.Write(RunStatistics.Format(summary));
+                }
+            }
 
             OutputTarget Opened(OutputTarget target)
             {
@@ -285,14 +355,15 @@ internal static class ConvertCommand
         return parts.Length == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $" (of {summary.RecordsRead:N0} read: {string.Join(", ", parts)})");
     }
 
-    private static string DefaultOutput(string input, string? format)
+    private static string DefaultOutput(string input, string? format, int? shard)
     {
         if (input == "-")
         {
             throw new UsageException("reading standard input needs -o (use '-o -' to write an IPC stream to stdout)");
         }
 
-        return Path.ChangeExtension(input, format == "parquet" ? ".parquet" : ".arrow");
+        string extension = format == "parquet" ? ".parquet" : ".arrow";
+        return Path.ChangeExtension(input, shard is { } k ? string.Create(CultureInfo.InvariantCulture, $".part-{k:D5}{extension}") : extension);
     }
 
     /// <summary>What convert writes.</summary>

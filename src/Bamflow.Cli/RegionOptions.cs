@@ -41,6 +41,22 @@ internal sealed class RegionOptions
         HelpName = "INDEX",
     };
 
+    /// <summary>The leading arguments taken as more inputs (<see cref="TakeInputs"/>): not regions.</summary>
+    private int _inputsTaken;
+
+    /// <summary>
+    /// For a command that reads several files (convert into a dataset): the leading arguments after the input that name
+    /// existing files are more inputs, and the rest are regions.
+    /// </summary>
+    public IReadOnlyList<string> TakeInputs(ParseResult parse)
+    {
+        string[] arguments = parse.GetValue(_regions) ?? [];
+        _inputsTaken = arguments.TakeWhile(File.Exists).Count();
+        return arguments[.._inputsTaken];
+    }
+
+    private string[] Regions(ParseResult parse) => (parse.GetValue(_regions) ?? [])[_inputsTaken..];
+
     /// <summary>Adds the argument (after the command's input argument) and the options to <paramref name="command"/>.</summary>
     public void AddTo(Command command)
     {
@@ -51,7 +67,13 @@ internal sealed class RegionOptions
     }
 
     /// <summary>Whether regions or a BED file select records (the run reads part of the file, or filters it).</summary>
-    public bool Selects(ParseResult parse) => parse.GetValue(_regions) is { Length: > 0 } || parse.GetValue(_bed) is not null;
+    public bool Selects(ParseResult parse) => Regions(parse) is { Length: > 0 } || parse.GetValue(_bed) is not null;
+
+    /// <summary>The first of these options given on the command line (-M, -L, -X), for a mode they do not apply to; null when none is.</summary>
+    public string? GivenOption(ParseResult parse) =>
+        new Option[] { _multiRegion, _bed, _index }.Select(o => parse.GetResult(o)).FirstOrDefault(r => r is { Implicit: false }) is { } given
+            ? given.IdentifierToken?.Value ?? given.Option.Name
+            : null;
 
     /// <summary>
     /// The input file (htslib's <c>IN##idx##INDEX</c> form split off) and the index given with it or with <c>-X</c>.
@@ -86,7 +108,7 @@ internal sealed class RegionOptions
     /// </summary>
     public BamArrowPipeline Apply(ParseResult parse, BamArrowPipeline engine, BamReader reader, string input, string? index)
     {
-        string[] regions = parse.GetValue(_regions) ?? [];
+        string[] regions = Regions(parse);
         string? bedPath = parse.GetValue(_bed);
         bool multiRegion = parse.GetValue(_multiRegion);
         if (regions.Length == 0 && bedPath is null)
@@ -99,7 +121,7 @@ internal sealed class RegionOptions
         {
             if (File.Exists(region) && !reader.Header.References.Any(reference => reference.Name == region))
             {
-                throw new UsageException($"'{region}' is a file, not a region: bamflow reads one input per run; the arguments after it are regions (as in samtools view IN.bam REGION…)");
+                throw new UsageException($"'{region}' is a file, not a region: bamflow reads one input per run (convert writes several into a dataset: -o DIR/); the arguments after it are regions (as in samtools view IN.bam REGION…)");
             }
         }
 

@@ -91,6 +91,9 @@ public sealed partial class BamArrowPipeline
 
     private IReadOnlyList<ReadPass>? _passes;
 
+    /// <summary>The tag scan a shard plan made (<see cref="Shard"/>): the schema comes from it, no record is scanned.</summary>
+    private TagDiscovery? _knownTags;
+
     /// <summary>
     /// Counts every record that reaches this point into <paramref name="statistics"/>, without changing the stream.
     /// Each worker counts its chunk into a fresh partial that is then added to <paramref name="statistics"/>, so
@@ -139,7 +142,7 @@ public sealed partial class BamArrowPipeline
     public Task<SchemaPlan> PlanAsync(BamReader reader, CancellationToken cancellationToken = default) =>
         PlanAsync(reader, forConversion: true, cancellationToken);
 
-    private async Task<SchemaPlan> PlanAsync(BamReader reader, bool forConversion, CancellationToken cancellationToken)
+    private async Task<SchemaPlan> PlanAsync(BamReader reader, bool forConversion, CancellationToken cancellationToken, bool scanOnly = false)
     {
         ArgumentNullException.ThrowIfNull(reader);
         if (forConversion)
@@ -156,12 +159,13 @@ public sealed partial class BamArrowPipeline
         int threads = _pipeline.EffectiveThreads;
         TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair(TaskScheduler.Default, threads).ConcurrentScheduler;
         (BgzfSegmentReader segments, BamRecordJoiner joiner, RecordPredicate?[]? selections, long rangeBytes) = OpenBody(reader, _passes);
-        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, SegmentBudget(rangeBytes, threads), lenient, PlanSlots + RunSlots(threads), faults, selections);
+        // A scan alone (a shard plan's) reads only the segments it takes: one slot more each time it asks for a chunk.
+        var source = new RecordSource(segments, joiner, reader.Header.References.Count, _pipeline.Inflater, scheduler, threads, _conversion.BatchSize, SegmentBudget(rangeBytes, threads), lenient, scanOnly ? 1 : PlanSlots + RunSlots(threads), faults, selections);
         var plan = new SchemaPlan(reader, source, joiner, scheduler, stop, faults);
         try
         {
-            var discovery = new TagDiscovery();
-            if (_conversion.TagMode != TagMode.None)
+            TagDiscovery discovery = _knownTags ?? new TagDiscovery();
+            if (_conversion.TagMode != TagMode.None && _knownTags is null)
             {
                 // The scan holds the chunks it reads (they are converted afterwards, so a pipe is read once): at most
                 // PlanBudgetBatches batches' bytes of them, so that long reads do not hold a whole file, and chunks of at
@@ -170,8 +174,18 @@ public sealed partial class BamArrowPipeline
                 long held = 0, heldLimit = (long)PlanBudgetBatches * _conversion.MaxBatchBytes;
                 int heldSegments = 0;
                 object? lastSegment = null;
-                while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && heldSegments < PlanSlots && await source.NextAsync(stop.Token).ConfigureAwait(false) is { } chunk)
+                while (discovery.RecordsScanned < _conversion.TagScanRecords && held < heldLimit && heldSegments < PlanSlots)
                 {
+                    if (scanOnly)
+                    {
+                        source.LimitSlots(heldSegments + 1);
+                    }
+
+                    if (await source.NextAsync(stop.Token).ConfigureAwait(false) is not { } chunk)
+                    {
+                        break;
+                    }
+
                     if (!ReferenceEquals(chunk.Segment, lastSegment))
                     {
                         heldSegments++;
@@ -193,6 +207,7 @@ public sealed partial class BamArrowPipeline
 
             faults.ThrowIfFaulted();
             plan.TagScanRecords = discovery.RecordsScanned;
+            plan.TagScan = discovery;
             plan.Schema = BamArrowSchema.Create(reader.Header, _conversion, discovery, reader.FileName);
             if (_conversion.TagMode == TagMode.Explicit)
             {
@@ -808,6 +823,9 @@ public sealed class SchemaPlan : IDisposable
 
     /// <summary>How many records the tag scan looked at (it stops at the scan's record count, or at its byte budget).</summary>
     public long TagScanRecords { get; internal set; }
+
+    /// <summary>What the tag scan found (every tag of the scanned records, whatever the options keep).</summary>
+    internal TagDiscovery TagScan { get; set; } = null!;
 
     /// <summary>When the run started reading (its wall time counts from here, the tag scan included).</summary>
     internal long StartedAt { get; }

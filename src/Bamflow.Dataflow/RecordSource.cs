@@ -226,7 +226,7 @@ internal sealed class RecordSource : IDisposable
                     throw;
                 }
 
-                Interlocked.Exchange(ref _compressedBytesRead, _reader.CompressedOffset);
+                Interlocked.Exchange(ref _compressedBytesRead, _reader.BytesRead);
                 if (!read && !first)
                 {
                     _readClock.AddTime(readStart);

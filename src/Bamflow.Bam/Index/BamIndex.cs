@@ -155,6 +155,36 @@ public sealed partial class BamIndex
         return (meta.Chunks[2], meta.Chunks[3]);
     }
 
+    /// <summary>
+    /// Every virtual offset the index knows a record to start at, in increasing order: its chunks' begins and ends (an
+    /// end is where the next record starts), the bins' linear offsets, and the metadata bins' first and last offsets.
+    /// What a shard plan cuts a file at; records without a reference (at the end of the file) have none.
+    /// </summary>
+    public IReadOnlyList<VirtualPosition> RecordStarts()
+    {
+        var starts = new SortedSet<ulong>();
+        int metadataBin = Scheme.MetadataBin;
+        foreach (Dictionary<int, Bin> bins in _references)
+        {
+            foreach ((int number, Bin bin) in bins)
+            {
+                // The metadata bin's second pair holds counts, not offsets.
+                int pairs = number == metadataBin ? Math.Min(1, bin.Chunks.Length / 2) : bin.Chunks.Length / 2;
+                for (int i = 0; i < 2 * pairs; i++)
+                {
+                    starts.Add(bin.Chunks[i]);
+                }
+
+                if (bin.MinimumOffset != 0)
+                {
+                    starts.Add(bin.MinimumOffset);
+                }
+            }
+        }
+
+        return [.. starts.Select(value => new VirtualPosition(value))];
+    }
+
     private void CheckOffsets(long bamLength)
     {
         ulong limit = ((ulong)bamLength << 16) | 0xFFFF;

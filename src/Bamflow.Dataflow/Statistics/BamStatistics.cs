@@ -63,7 +63,13 @@ public sealed class BamStatistics : RecordStatistics<BamStatistics>
     /// <c>"read length"</c> (objects from value to records, values seen only, ascending) and <c>"references"</c>
     /// (an array of <c>{"name", "length", "mapped", "unmapped"}</c> in header order, then '*').
     /// </summary>
-    public string ToExtendedJson(IReadOnlyList<BamReference> references)
+    public string ToExtendedJson(IReadOnlyList<BamReference> references) => ToExtendedJson(references, null);
+
+    /// <summary>
+    /// <see cref="ToExtendedJson(IReadOnlyList{BamReference})"/>, and when <paramref name="origin"/> is given one more
+    /// top-level key after <c>"references"</c>: <c>"bamflow shard": {…}</c> (see <see cref="FlagStatistics.ToJson(ShardOrigin?)"/>).
+    /// </summary>
+    public string ToExtendedJson(IReadOnlyList<BamReference> references, ShardOrigin? origin)
     {
         var json = new StringBuilder(4096);
         Flags.AppendJsonBody(json);
@@ -74,7 +80,9 @@ public sealed class BamStatistics : RecordStatistics<BamStatistics>
         ReadLengths.AppendJson(json);
         json.Append(",\n \"references\": ");
         References.AppendJson(json, references);
-        json.Append("\n}\n");
+        json.Append('\n');
+        FlagStatistics.AppendOrigin(json, origin);
+        json.Append("}\n");
         return json.ToString();
     }
 }

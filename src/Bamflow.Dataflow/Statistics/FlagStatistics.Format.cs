@@ -38,13 +38,28 @@ public sealed partial class FlagStatistics
     /// The document <c>samtools flagstat -O json</c> prints, byte for byte: its own layout (a space before each
     /// line break after a value or an opening brace), percentages with two decimals or <c>null</c>.
     /// </summary>
-    public string ToJson()
+    public string ToJson() => ToJson(null);
+
+    /// <summary>
+    /// <see cref="ToJson()"/>, and when <paramref name="origin"/> is given one more top-level key after samtools' two:
+    /// <c>"bamflow shard": {"input": …, "bytes": …, "shard": K, "shards": N}</c>, what <c>bamflow stats --shard</c>
+    /// prints so that <see cref="StatisticsPart.Merge"/> can check the shards it adds up.
+    /// </summary>
+    public string ToJson(ShardOrigin? origin)
     {
         var json = new StringBuilder(2048);
         AppendJsonBody(json);
+        AppendOrigin(json, origin);
         json.Append("}\n");
         return json.ToString();
     }
+
+    /// <summary>
+    /// Reads back the document <see cref="ToJson(ShardOrigin?)"/> wrote (an extended one too: its flagstat counters);
+    /// <see cref="StatisticsPart.Parse"/> gives the rest. A <see cref="StatisticsPartException"/> names
+    /// <paramref name="fileName"/> and the key at fault.
+    /// </summary>
+    public static FlagStatistics FromJson(string json, string? fileName = null) => StatisticsPart.Parse(json, fileName).Flags;
 
     /// <summary>The lines <c>samtools flagstat -O tsv</c> prints: "passed&lt;TAB&gt;failed&lt;TAB&gt;category".</summary>
     public string ToTsv()
@@ -87,6 +102,20 @@ public sealed partial class FlagStatistics
         AppendJsonObject(json, "QC-passed reads", QcPassed);
         json.Append(",\n");
         AppendJsonObject(json, "QC-failed reads", QcFailed);
+        json.Append('\n');
+    }
+
+    /// <summary>After a body that ends with a line break: the origin's key, as the last one, when there is one.</summary>
+    internal static void AppendOrigin(StringBuilder json, ShardOrigin? origin)
+    {
+        if (origin is null)
+        {
+            return;
+        }
+
+        json.Length--; // the line break after the last key: one more follows
+        json.Append(",\n ");
+        origin.AppendJson(json);
         json.Append('\n');
     }
 

@@ -4,7 +4,7 @@ namespace Bamflow.Dataflow;
 
 /// <summary>
 /// Every count <c>samtools flagstat</c> prints, QC-passed and QC-failed (FLAG 0x200) separately, by samtools 1.16's
-/// rules; <see cref="ToText"/>, <see cref="ToJson"/> and <see cref="ToTsv"/> print them byte for byte as
+/// rules; <see cref="ToText"/>, <see cref="ToJson()"/> and <see cref="ToTsv"/> print them byte for byte as
 /// <c>samtools flagstat</c> does by default, with <c>-O json</c> and with <c>-O tsv</c>.
 /// </summary>
 public sealed partial class FlagStatistics : RecordStatistics<FlagStatistics>

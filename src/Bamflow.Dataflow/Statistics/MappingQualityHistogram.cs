@@ -46,6 +46,9 @@ public sealed class MappingQualityHistogram : RecordStatistics<MappingQualityHis
         }
     }
 
+    /// <summary>Adds <paramref name="count"/> records of MAPQ <paramref name="mappingQuality"/> (a statistics document read back).</summary>
+    internal void Add(int mappingQuality, long count) => _counts[mappingQuality] += count;
+
     /// <summary>One line per MAPQ value seen, ascending: <c>MAPQ&lt;TAB&gt;value&lt;TAB&gt;records</c>.</summary>
     public string ToText()
     {

@@ -90,7 +90,8 @@ public sealed class ReadLengthDistribution : RecordStatistics<ReadLengthDistribu
     internal void AppendJson(StringBuilder json) =>
         StatisticsFormat.AppendJsonCounts(json, Lengths.Select(p => ((long)p.Key, p.Value)).ToList());
 
-    private void Count(int length, long count)
+    /// <summary>Adds <paramref name="count"/> records of SEQ length <paramref name="length"/> (also: a statistics document read back).</summary>
+    internal void Count(int length, long count)
     {
         if (length < _dense.Length)
         {

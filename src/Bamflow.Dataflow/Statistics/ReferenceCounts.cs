@@ -59,6 +59,19 @@ public sealed class ReferenceCounts : RecordStatistics<ReferenceCounts>
         }
     }
 
+    /// <summary>Adds counts for reference <paramref name="referenceId"/> (−1: no reference), as a statistics document read back gives them.</summary>
+    internal void Add(int referenceId, long mapped, long unmapped)
+    {
+        int slot = referenceId + 1;
+        if (slot >= _mapped.Length)
+        {
+            Grow(slot);
+        }
+
+        _mapped[slot] += mapped;
+        _unmapped[slot] += unmapped;
+    }
+
     /// <summary>
     /// One line per reference of <paramref name="references"/> in header order, then one for '*' (refID −1):
     /// <c>REF&lt;TAB&gt;name&lt;TAB&gt;length&lt;TAB&gt;mapped&lt;TAB&gt;unmapped</c> — after <c>REF&lt;TAB&gt;</c>,
