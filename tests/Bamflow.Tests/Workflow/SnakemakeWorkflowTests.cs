@@ -11,8 +11,8 @@ namespace Bamflow.Tests.Workflow;
 /// shards each. DuckDB reads the dataset as README's "Scaling out" shows (Hive partitions, union by name) and counts,
 /// per sample, the records and every counter of samtools flagstat from the flag, mapq, rname and rnext columns;
 /// samtools is the oracle for each, for the merged stats files byte for byte, and for every record of every shard.
-/// The retry test kills one shard's first attempt with SIGKILL and checks that Snakemake ran it again and that no
-/// partial or temporary file is left.
+/// The retry test (with <c>plan_files: false</c>: each job plans its own shard, <c>--shard K/N</c>) kills one shard's
+/// first attempt with SIGKILL and checks that Snakemake ran it again and that no partial or temporary file is left.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class SnakemakeWorkflowTests : IDisposable
@@ -61,8 +61,9 @@ public sealed class SnakemakeWorkflowTests : IDisposable
         };
         string bamflow = WriteScript("bamflow", $"exec {Bamflow} \"$@\"\n");
 
-        BamflowCli.Result run = RunWorkflow(samples, bamflow, convertOptions: "");
+        BamflowCli.Result run = RunWorkflow(samples, bamflow, convertOptions: "", planFiles: true);
 
+        Assert.Equal(samples.Keys.Select(s => s + ".json").Order(StringComparer.Ordinal), Directory.GetFiles(Path.Combine(Work, "plans")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         AssertDataset(samples);
         AssertMergedStats(samples);
         AssertListing(samples);
@@ -81,7 +82,7 @@ public sealed class SnakemakeWorkflowTests : IDisposable
         // clean-up runs) once its temporary output holds data; row groups of 1,000 rows make that file grow as it runs.
         string bamflow = WriteScript("bamflow", $$"""
             echo "$*" >> {{ShellQuote(calls)}}
-            if [[ $1 == convert && " $* " == *" --shard 2 "* && ! -e {{ShellQuote(killed)}} ]]; then
+            if [[ $1 == convert && " $* " == *" --shard 2/4 "* && ! -e {{ShellQuote(killed)}} ]]; then
               args=("$@"); out=
               for ((i = 0; i < ${#args[@]} - 1; i++)); do [[ ${args[i]} == -o ]] && out=${args[i+1]}; done
               {{Bamflow}} "$@" &
@@ -103,7 +104,7 @@ public sealed class SnakemakeWorkflowTests : IDisposable
 
             """);
 
-        BamflowCli.Result run = RunWorkflow(samples, bamflow, convertOptions: "--row-group-size 1000");
+        BamflowCli.Result run = RunWorkflow(samples, bamflow, convertOptions: "--row-group-size 1000", planFiles: false);
 
         string partial = File.ReadAllText(killed).Trim();
         Assert.True(partial.EndsWith(".bamflow-tmp", StringComparison.Ordinal), $"the first attempt was not killed while its temporary file held data: {partial}");
@@ -112,13 +113,14 @@ public sealed class SnakemakeWorkflowTests : IDisposable
         string[] converts = File.ReadAllLines(calls).Where(line => line.StartsWith("convert ", StringComparison.Ordinal)).ToArray();
         for (int shard = 1; shard <= Shards; shard++)
         {
-            int attempts = converts.Count(line => line.Contains($" --shard {shard} ", StringComparison.Ordinal));
+            int attempts = converts.Count(line => line.Contains($" --shard {shard}/{Shards} ", StringComparison.Ordinal));
             Assert.True(attempts == (shard == 2 ? 2 : 1), $"shard {shard} was converted {attempts} times");
         }
 
         // Nothing but finished files anywhere: not in the dataset, and the staging folder is empty.
         AssertDataset(samples);
         string[] staged = Directory.GetFiles(Path.Combine(Work, "staging"), "*", SearchOption.AllDirectories);
+        Assert.False(Directory.Exists(Path.Combine(Work, "plans")), "plan_files: false wrote plans");
         Assert.True(staged.Length == 0, "left in the staging folder: " + string.Join(", ", staged));
         AssertMergedStats(samples);
         AssertListing(samples);
@@ -184,7 +186,7 @@ public sealed class SnakemakeWorkflowTests : IDisposable
     private string Work => Path.Combine(_folder.Path, "work");
 
     /// <summary>Runs the repository's workflow with <c>snakemake --cores 2</c> in the test's folder, and requires success.</summary>
-    private BamflowCli.Result RunWorkflow(Dictionary<string, string> samples, string bamflow, string convertOptions)
+    private BamflowCli.Result RunWorkflow(Dictionary<string, string> samples, string bamflow, string convertOptions, bool planFiles)
     {
         string sheet = Path.Combine(_folder.Path, "samples.tsv");
         File.WriteAllText(sheet, "sample\tpath\n" + string.Concat(samples.Select(s => $"{s.Key}\t{s.Value}\n")));
@@ -196,6 +198,7 @@ public sealed class SnakemakeWorkflowTests : IDisposable
             work: {YamlQuote(Work)}
             shards: {Shards}
             shards_per_gb: 0
+            plan_files: {(planFiles ? "true" : "false")}
             threads: 1
             retries: 2
             format: parquet
