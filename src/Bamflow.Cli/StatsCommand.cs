@@ -84,14 +84,16 @@ internal static class StatsCommand
                     ? await shardOptions.ResolveAsync(parse, asked, inputPath, indexPath, recordSizeLimit, Bamflow.Bgzf.BgzfInflaterKind.Auto, new Bamflow.Arrow.ConversionOptions(), logging.Logger, cancellationToken)
                     : null;
                 BamArrowPipeline Select(BamArrowPipeline engine) => shard is { } s ? engine.Shard(s.Plan, s.Shard) : regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
+                // A shard's JSON says which shard of which file it is, so that --merge checks every shard is there once.
+                ShardOrigin? origin = shard is { } part ? new ShardOrigin(inputPath, part.Plan.Bytes, part.Shard, part.Plan.Count) : null;
                 if (!isExtended)
                 {
                     FlagStatistics flags = await ComputeAsync<FlagStatistics>(reader, threadCount, logging.Logger, Select, cancellationToken);
-                    return asJson ? flags.ToJson() : flags.ToText();
+                    return asJson ? flags.ToJson(origin) : flags.ToText();
                 }
 
                 BamStatistics statistics = await ComputeAsync<BamStatistics>(reader, threadCount, logging.Logger, Select, cancellationToken);
-                return asJson ? statistics.ToExtendedJson(references) : statistics.ToExtendedText(references);
+                return asJson ? statistics.ToExtendedJson(references, origin) : statistics.ToExtendedText(references);
             }, CancellationToken.None).WaitAsync(cancellationToken);
 
             await StandardStreams.WriteOutputAsync(output, cancellationToken);
