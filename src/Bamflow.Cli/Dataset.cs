@@ -36,9 +36,13 @@ internal static partial class Dataset
     }
 
     /// <summary>Refuses a sample name that a Hive directory cannot hold as it is (every engine would read it back alike).</summary>
-    public static string CheckName(string name, string what) => SafeName().IsMatch(name)
+    /// <remarks>
+    /// A letter first: DuckDB infers a partition's type from its values (sample=42 is a number, 2024-01-02 a date), and
+    /// reads null (any case) as NULL and epoch, inf and infinity as dates; the workflow refuses the same names.
+    /// </remarks>
+    public static string CheckName(string name, string what) => SafeName().IsMatch(name) && !((string[])["null", "epoch", "inf", "infinity"]).Contains(name.ToLowerInvariant())
         ? name
-        : throw new UsageException($"{what} is not usable as a dataset partition (letters, digits, '.', '_' and '-' only, not starting with '.' or '_'): give one with --sample NAME");
+        : throw new UsageException($"{what} is not usable as a dataset partition (letters, digits, '.', '_' and '-', starting with a letter; not null, epoch, inf or infinity, which engines read as values): give one with --sample NAME");
 
     /// <summary>The part file of shard <paramref name="shard"/> (1-based) of <paramref name="sample"/>; creates its directory.</summary>
     public static string PartPath(string directory, string sample, int shard, string extension)
@@ -66,7 +70,7 @@ internal static partial class Dataset
         }
     }
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]*$")]
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9._-]*$")]
     private static partial Regex SafeName();
 
     [GeneratedRegex(@"^part-(\d+)(\.[a-z]+)$")]
