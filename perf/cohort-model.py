@@ -21,7 +21,7 @@ Assumed (not measurable on one 2-core machine; say so when quoting the result):
   job-latency-s     a job's queueing and start-up on the cluster (container pull excluded)
   threads-per-job   -@ of each shard job; a node runs cores / threads-per-job jobs at once
 The model: every shard is a job; the cohort's
-wall time is the largest of the CPU time spread over all cores, the bytes over the nodes' links, the bytes over the
+wall time is the largest of the CPU time spread over the cores the jobs can fill, the bytes over the nodes' links, the bytes over the
 storage, and the submission of all jobs, plus one job's latency and the planning (done in parallel, one job per file).
 """
 import argparse
@@ -60,7 +60,8 @@ def main():
     print("| nodes | cores | CPU-bound | node links | shared storage | submitting | wall time (the largest + latency + planning) | bound by |")
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     for nodes in a.nodes:
-        cpu = cpu_core_s / (nodes * a.cores)
+        busy_cores = min(nodes * a.cores, jobs * a.threads_per_job)  # fewer jobs than slots leave cores idle
+        cpu = cpu_core_s / busy_cores
         links = total_gb / (nodes * a.nic_gbps)
         storage = total_gb / a.fs_gbps
         submit = jobs / a.submit_per_s
