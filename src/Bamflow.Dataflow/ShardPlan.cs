@@ -35,8 +35,8 @@ public sealed record ShardPlanOptions
 /// shard a range of virtual offsets from a record start to the next shard's (<see cref="BamShardPlanner"/>: balanced by
 /// compressed bytes, from the index or a block and record search), every record in exactly one shard. The plan also
 /// holds the tag scan of the file's start, as a whole run makes it, so every shard converts to the same schema
-/// (<see cref="BamArrowPipeline.Shard"/>), and the file's size and time, so that a plan of another version of the file is
-/// refused. Stored as JSON (<see cref="ToJson"/>, <see cref="Parse"/>).
+/// (<see cref="BamArrowPipeline.Shard"/>), and the file's size and fingerprint, so that a plan of another version of the
+/// file is refused (a copy is not). Stored as JSON (<see cref="ToJson"/>, <see cref="Parse"/>).
 /// </summary>
 public sealed partial class ShardPlan
 {
@@ -118,8 +118,15 @@ public sealed partial class ShardPlan
     }
 
     /// <summary>
-    /// Refuses to read <paramref name="path"/> with this plan unless it is the planned version of the file: the same
-    /// size and modification time (a copy keeps them with <c>cp -p</c> or <c>rsync -t</c>).
+    /// The planned file's fingerprint: XxHash64 of its first and last 64 KiB (the header and the last blocks, which move
+    /// whenever the file's contents change). With the size, what tells the planned file from another version of it; a
+    /// copy (a download on another node, which gets a new modification time) keeps both.
+    /// </summary>
+    public string Fingerprint { get; private init; } = "";
+
+    /// <summary>
+    /// Refuses to read <paramref name="path"/> with this plan unless it is the planned file or a copy of it: the same size
+    /// and <see cref="Fingerprint"/> (the modification time may differ: a copy on another node).
     /// </summary>
     /// <exception cref="ShardPlanException">The file differs from the one planned.</exception>
     public void CheckInput(string path)
@@ -131,11 +138,30 @@ public sealed partial class ShardPlan
             throw new ShardPlanException($"{path} does not exist", path);
         }
 
-        if (file.Length != Bytes || file.LastWriteTimeUtc != ModifiedUtc)
+        string fingerprint = file.Length == Bytes ? FingerprintOf(path) : "";
+        if (file.Length != Bytes || fingerprint != Fingerprint)
         {
             throw new ShardPlanException(
-                $"{path} is not the file the plan was made of ({Input}: {Bytes:N0} bytes, modified {ModifiedUtc:O}; this one: {file.Length:N0} bytes, modified {file.LastWriteTimeUtc:O}): plan it again with 'bamflow plan'", path);
+                $"{path} is not the file the plan was made of ({Input}: {Bytes:N0} bytes, fingerprint {Fingerprint}; this one: {file.Length:N0} bytes{(fingerprint.Length > 0 ? $", fingerprint {fingerprint}" : "")}): plan it again with 'bamflow plan'", path);
         }
+    }
+
+    /// <summary>XxHash64 of the first and the last 64 KiB of <paramref name="path"/> (the whole file when it is smaller), as hex.</summary>
+    private static string FingerprintOf(string path)
+    {
+        const int Edge = 64 << 10;
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.RandomAccess);
+        long length = file.Length;
+        byte[] buffer = new byte[(int)Math.Min(length, 2 * Edge)];
+        int head = (int)Math.Min(length, Edge);
+        file.ReadExactly(buffer, 0, head);
+        if (buffer.Length > head)
+        {
+            file.Position = length - (buffer.Length - head);
+            file.ReadExactly(buffer, head, buffer.Length - head);
+        }
+
+        return System.IO.Hashing.XxHash64.HashToUInt64(buffer).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>
@@ -171,6 +197,7 @@ public sealed partial class ShardPlan
         cancellationToken.ThrowIfCancellationRequested();
         BamShardBoundaries boundaries = BamShardPlanner.Plan(file, path, firstRecord, referenceCount, shards, index, options.MaxRecordSize, inflater);
         var after = new FileInfo(path);
+        string fingerprint = FingerprintOf(path);
         if (after.Length != before.Length || after.LastWriteTimeUtc != before.LastWriteTimeUtc)
         {
             throw new ShardPlanException($"{path} changed while it was being planned: plan it again once it is written", path);
@@ -183,6 +210,7 @@ public sealed partial class ShardPlan
             BytesRead = firstRecord.CompressedOffset + scan.CompressedBytesRead + boundaries.BytesRead,
             Elapsed = Stopwatch.GetElapsedTime(started),
             IndexPath = index?.FileName,
+            Fingerprint = fingerprint,
         };
     }
 
@@ -225,6 +253,7 @@ public sealed partial class ShardPlan
             json.WriteString("input", Input);
             json.WriteNumber("bytes", Bytes);
             json.WriteString("modified_utc", ModifiedUtc.ToString("O", System.Globalization.CultureInfo.InvariantCulture));
+            json.WriteString("fingerprint", Fingerprint);
             json.WriteNumber("shard_count", Count);
             json.WriteStartObject("planning");
             json.WriteString("index", IndexPath);
@@ -359,6 +388,7 @@ public sealed partial class ShardPlan
             JsonElement planning = Required(root, "planning", name);
             return new ShardPlan(input, bytes, modified, starts, discovery)
             {
+                Fingerprint = Required(root, "fingerprint", name).GetString() ?? "",
                 IndexPath = planning.TryGetProperty("index", out JsonElement index) && index.ValueKind == JsonValueKind.String ? index.GetString() : null,
                 FromIndex = planning.TryGetProperty("boundaries_from_index", out JsonElement fromIndex) ? fromIndex.GetInt32() : 0,
                 FromSearch = planning.TryGetProperty("boundaries_from_search", out JsonElement fromSearch) ? fromSearch.GetInt32() : 0,
