@@ -250,6 +250,14 @@ public sealed class BgzfSegmentReader : IDisposable
             double ratio = _inflatedBytesTaken == 0 ? (double)InitialFrameLengthGuess / BgzfFrame.MaxInflatedSize : (double)_frameBytesTaken / _inflatedBytesTaken;
             long budgetLeft = Math.Min((long)((byteBudget - segment.TotalInflatedLength) * ratio), byteBudget - segment.CompressedLength);
             long wanted = Math.Max(Math.Max(BgzfFrame.MaxLength, budgetLeft - unparsed.Length), missing);
+            if (end != BgzfRange.EndOfFile)
+            {
+                // Not past the range: at most to the end of its last block (at most 64 KiB), so a shard or a region's
+                // chunk reads little beyond its bytes.
+                long rangeLeft = end.CompressedOffset + (end.BlockOffset > 0 ? BgzfFrame.MaxLength : 0) - (next + unparsed.Length);
+                wanted = Math.Max(missing, Math.Min(wanted, Math.Max(rangeLeft, 1)));
+            }
+
             wanted = Math.Min(wanted, Array.MaxLength / 2);
             buffer = segment.Buffer((int)Math.Min((long)filled + wanted, Array.MaxLength), filled);
             filled += _frames.ReadAhead(buffer.AsSpan(filled, (int)Math.Min(wanted, buffer.Length - filled)), missing);
