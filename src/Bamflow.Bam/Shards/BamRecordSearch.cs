@@ -27,6 +27,7 @@ public sealed class BamRecordSearch : IDisposable
     private readonly List<(long CompressedOffset, int Start, int Length)> _blocks = [];
     private byte[] _data = new byte[4 * BgzfFrame.MaxInflatedSize];
     private int _length;
+    private long _startBlock;
     private bool _atEnd;
 
     /// <summary>A search in <paramref name="file"/> (a stream that seeks, left open), for a BAM whose header has <paramref name="referenceCount"/> references.</summary>
@@ -71,7 +72,9 @@ public sealed class BamRecordSearch : IDisposable
             VirtualPosition position = PositionOf(offset);
             if (position >= notBefore && IsProvenStart(offset))
             {
-                return position;
+                // notBefore's own spelling of the same byte (an empty block before the data, or the end of a block rather
+                // than the start of the next: samtools' index points at an empty block where a record follows one).
+                return OffsetOf(notBefore) == offset ? notBefore : position;
             }
         }
 
@@ -80,6 +83,7 @@ public sealed class BamRecordSearch : IDisposable
 
     private void Reset(long blockOffset)
     {
+        _startBlock = blockOffset;
         _frames.Seek(blockOffset);
         _blocks.Clear();
         _length = 0;
@@ -131,6 +135,27 @@ public sealed class BamRecordSearch : IDisposable
         }
 
         throw new InvalidOperationException("no block holds the offset");
+    }
+
+    /// <summary>The offset in the inflated data of <paramref name="position"/>, or -1 when it is not among the blocks read.</summary>
+    private int OffsetOf(VirtualPosition position)
+    {
+        foreach ((long compressedOffset, int start, int length) in _blocks)
+        {
+            if (compressedOffset == position.CompressedOffset)
+            {
+                return position.BlockOffset <= length ? start + position.BlockOffset : -1;
+            }
+
+            if (compressedOffset > position.CompressedOffset)
+            {
+                // The block the search started at, read and empty (empty blocks are never listed): its offset 0 is the
+                // first listed block's first byte.
+                return position.BlockOffset == 0 && start == 0 && position.CompressedOffset == _startBlock ? start : -1;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Whether the records from <paramref name="offset"/> on are whole and valid, <see cref="ProofRecords"/> of them or up to the end.</summary>

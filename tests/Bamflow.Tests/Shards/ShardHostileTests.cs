@@ -257,6 +257,79 @@ public sealed class ShardHostileTests
         Assert.Contains(rows, r => r.Count == 0);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void EmptyBlocksBetweenRecords_WithAndWithoutSamtoolsIndex_ShardsAreTheWholeRun(bool useIndex)
+    {
+        // samtools never writes an empty block between records, but other writers may, and samtools' index then
+        // points at the empty block where a search finds the next block: both are the same record start. (A sorted file
+        // large enough that samtools keeps its bins apart, so the index has record starts all along it.)
+        using var temp = new TempFolder();
+        var random = new Random(12);
+        var sam = new StringBuilder("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100000000\n");
+        for (int i = 0, pos = 1; i < 12_000; i++)
+        {
+            pos += 1 + random.Next(3000);
+            sam.Append(CultureInfo.InvariantCulture, $"r{i}\t0\tchr1\t{pos}\t60\t150M\t*\t0\t0\t{Bases(random, 150)}\t{Qualities(random, 150)}\n");
+        }
+
+        byte[] inflated = LargeBam.Inflate(Samtools.SamToBam(Encoding.ASCII.GetBytes(sam.ToString())));
+        List<int> offsets = RecordOffsets(inflated);
+        var file = new MemoryStream();
+        int from = 0;
+        for (int i = 100; i < offsets.Count; i += 100)
+        {
+            file.Write(BgzfTestWriter.Block(inflated.AsSpan(from, offsets[i] - from)));
+            file.Write(BgzfTestWriter.Block([]));
+            from = offsets[i];
+        }
+
+        file.Write(BgzfTestWriter.Block(inflated.AsSpan(from)));
+        file.Write(BgzfTestWriter.EofBlock);
+        string path = Path.Combine(temp.Path, "empty-blocks.bam");
+        File.WriteAllBytes(path, file.ToArray());
+        if (useIndex)
+        {
+            Assert.Equal(0, Samtools.Run(null, "index", path).ExitCode);
+        }
+
+        (string schema, List<ArrowSam.Line> whole) = ShardRuns.Whole(path);
+        ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), whole, "empty-blocks: whole run vs samtools view");
+        int fromIndex = 0;
+        foreach (int n in new[] { 2, 7, 16, 64 })
+        {
+            ShardPlan plan = ShardRuns.Plan(path, n, useIndex);
+            fromIndex += plan.FromIndex;
+            (List<string> schemas, List<List<ArrowSam.Line>> rows) = ShardRuns.AllShards(path, plan);
+            Assert.All(schemas, s => Assert.Equal(schema, s));
+            ShardRuns.AssertConcatenation(whole, rows, $"empty-blocks (index: {useIndex}) @ N={n}");
+        }
+
+        Assert.True(!useIndex || fromIndex > 0, "no boundary from the index");
+    }
+
+    /// <summary>The inflated offset of each record's block_size (SAMv1 §4.2: magic, l_text, text, n_ref, references, records).</summary>
+    private static List<int> RecordOffsets(byte[] inflated)
+    {
+        int at = 8 + BitConverter.ToInt32(inflated, 4);
+        int references = BitConverter.ToInt32(inflated, at);
+        at += 4;
+        for (int r = 0; r < references; r++)
+        {
+            at += 4 + BitConverter.ToInt32(inflated, at) + 4;
+        }
+
+        var offsets = new List<int>();
+        while (at < inflated.Length)
+        {
+            offsets.Add(at);
+            at += 4 + BitConverter.ToInt32(inflated, at);
+        }
+
+        return offsets;
+    }
+
     /// <summary>Plans and converts every shard: the first BamFormatException (planning or converting), which must come.</summary>
     private static BamFormatException FirstFailure(string path, int shards)
     {
