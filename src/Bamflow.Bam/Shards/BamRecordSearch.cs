@@ -206,16 +206,19 @@ public sealed class BamRecordSearch : IDisposable
         int mateRefId = BinaryPrimitives.ReadInt32LittleEndian(head[24..]);
         int matePos = BinaryPrimitives.ReadInt32LittleEndian(head[28..]);
         if (!BamRecordFraming.IsInRange(blockSize, _maxRecordSize) || refId < -1 || refId >= _referenceCount
-            || mateRefId < -1 || mateRefId >= _referenceCount || pos < -1 || matePos < -1 || nameLength < 2 || sequenceLength < 0
+            || mateRefId < -1 || mateRefId >= _referenceCount || pos < -1 || matePos < -1 || nameLength < 1 || sequenceLength < 0
             || BamRecord.FixedLength + nameLength + (4L * cigarCount) + ((sequenceLength + 1L) >> 1) + sequenceLength > blockSize
             || !Ensure(offset + Fixed + nameLength))
         {
             return false;
         }
 
-        // SAMv1 §1.4: QNAME is [!-?A-~]{1,254}; accept any printable ASCII, then the NUL.
+        // SAMv1 §1.4 says QNAME is [!-?A-~]{1,254}, but samtools reads (and BamRecord accepts) any name: spaces and
+        // UTF-8 from other writers too. Refused here: control characters, and a byte after a NUL that is not a NUL.
         ReadOnlySpan<byte> name = _data.AsSpan(offset + Fixed, nameLength);
-        return name[^1] == 0 && !name[..^1].ContainsAnyExceptInRange((byte)'!', (byte)'~');
+        int end = name.IndexOf((byte)0);
+        ReadOnlySpan<byte> text = end < 0 ? name : name[..end];
+        return !text.ContainsAnyInRange((byte)0, (byte)0x1F) && !text.Contains((byte)0x7F) && (end < 0 || !name[end..].ContainsAnyExcept((byte)0));
     }
 
     /// <inheritdoc />

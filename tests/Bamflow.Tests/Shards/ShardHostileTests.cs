@@ -309,6 +309,57 @@ public sealed class ShardHostileTests
         Assert.True(!useIndex || fromIndex > 0, "no boundary from the index");
     }
 
+    [Theory]
+    [InlineData("space")]
+    [InlineData("utf8")]
+    public void ReadNamesSamtoolsReads_SpacesOrUtf8_ArePlannedBalancedAndExact(string kind)
+    {
+        // SAMv1 §1.4 allows only [!-?A-~] in QNAME, but BAM files from other writers hold spaces and UTF-8, and samtools
+        // reads them: a search that takes only spec names for record starts finds none in such a file (and a plan that
+        // puts every record in its first shard is no plan).
+        using var temp = new TempFolder();
+        var random = new Random(3);
+        var sam = new StringBuilder("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100000000\n");
+        for (int i = 0, pos = 1; i < 3000; i++)
+        {
+            pos += 1 + random.Next(3000);
+            sam.Append(CultureInfo.InvariantCulture, $"r_{i:D6}\t0\tchr1\t{pos}\t60\t100M\t*\t0\t0\t{Bases(random, 100)}\t{Qualities(random, 100)}\n");
+        }
+
+        byte[] inflated = LargeBam.Inflate(Samtools.SamToBam(Encoding.ASCII.GetBytes(sam.ToString())));
+        foreach (int offset in RecordOffsets(inflated))
+        {
+            // read_name at 4 (block_size) + 32: "r_NNNNNN\0"; the '_' becomes a space, or 'é' (its 2 UTF-8 bytes over "_0").
+            Span<byte> name = inflated.AsSpan(offset + 36, 9);
+            if (kind == "space")
+            {
+                name[1] = (byte)' ';
+            }
+            else
+            {
+                name[1] = 0xC3;
+                name[2] = 0xA9;
+            }
+        }
+
+        string path = Path.Combine(temp.Path, kind + ".bam");
+        File.WriteAllBytes(path, BgzfTestWriter.Compress(inflated, 20_000));
+        Assert.Equal(0, Samtools.Run(null, "index", path).ExitCode);
+        foreach (bool useIndex in new[] { false, true })
+        {
+            (string schema, List<ArrowSam.Line> whole) = ShardRuns.Whole(path);
+            ArrowSam.AssertSame(ArrowSam.SamtoolsLines(path), whole, $"{kind}: whole run vs samtools view");
+            foreach (int n in new[] { 3, 16 })
+            {
+                ShardPlan plan = ShardRuns.Plan(path, n, useIndex);
+                (List<string> schemas, List<List<ArrowSam.Line>> rows) = ShardRuns.AllShards(path, plan);
+                Assert.All(schemas, s => Assert.Equal(schema, s));
+                ShardRuns.AssertConcatenation(whole, rows, $"{kind} names (index: {useIndex}) @ N={n}");
+                Assert.True(rows.All(r => r.Count > 0), $"{kind} names (index: {useIndex}) @ N={n}: shards of {string.Join(", ", rows.Select(r => r.Count))} records");
+            }
+        }
+    }
+
     /// <summary>The inflated offset of each record's block_size (SAMv1 §4.2: magic, l_text, text, n_ref, references, records).</summary>
     private static List<int> RecordOffsets(byte[] inflated)
     {
