@@ -90,6 +90,35 @@ public sealed class ShardCorpusTests
         }
     }
 
+    public static TheoryData<string> OptionSets => ["explicit tags", "no seq, no qual", "no tags", "scan of 5 records", "small batches", "one thread"];
+
+    [Theory]
+    [MemberData(nameof(OptionSets))]
+    public void Shards_WithConversionOptions_AreTheWholeRunWithThem(string set)
+    {
+        // The plan's tag scan is made with the options' scan settings; the schema is the options' view of it.
+        string path = Conversion.Fixture("sample.bam");
+        var options = set switch
+        {
+            "explicit tags" => new Bamflow.Arrow.ConversionOptions { TagMode = Bamflow.Arrow.TagMode.Explicit, Tags = ["NM", "RG", "ZZ"] },
+            "no seq, no qual" => new Bamflow.Arrow.ConversionOptions { IncludeSequence = false, IncludeQuality = false },
+            "no tags" => new Bamflow.Arrow.ConversionOptions { TagMode = Bamflow.Arrow.TagMode.None },
+            "scan of 5 records" => new Bamflow.Arrow.ConversionOptions { TagScanRecords = 5 },
+            "small batches" => new Bamflow.Arrow.ConversionOptions { BatchSize = 7, MaxBatchBytes = 4 << 10 },
+            _ => new Bamflow.Arrow.ConversionOptions(),
+        };
+        int threads = set == "one thread" ? 1 : 3;
+        (string schema, List<ArrowSam.Line> whole) = ShardRuns.Whole(path, options, threads);
+        foreach (int n in new[] { 2, 5, 11 })
+        {
+            ShardPlan plan = ShardRuns.Plan(path, n, useIndex: false, conversion: options);
+            (List<string> schemas, List<List<ArrowSam.Line>> rows) = ShardRuns.AllShards(path, plan, options, threads);
+            Assert.All(schemas, s => Assert.Equal(schema, s));
+            ShardRuns.AssertConcatenation(whole, rows, $"sample.bam ({set}) @ N={n}");
+            Assert.All(rows, r => Assert.NotEmpty(r));
+        }
+    }
+
     public static TheoryData<string> BoundaryFiles => [
         "fixture:sample.bam", "fixture:edge-cases.bam",
         .. SharedData.WhenPresent(["hmftools__pseudo_ig_regions.sorted.bam", "pbbam__long_reads.bam", "hts-specs__level-9.bam", "htslib__bgzf_boundaries3.bam", "BioFmtSpecimens__cigar-64k.bam", "htsjdk__CEUTrio.HiSeq.WGS.b37.NA12878.20.first.8000.bam"]),
