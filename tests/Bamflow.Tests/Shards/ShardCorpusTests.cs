@@ -46,11 +46,19 @@ public sealed class ShardCorpusTests
         // The most compressed bytes one record spans (a boundary moves at most that far past its share).
         List<VirtualPosition> recordStarts = ShardRuns.ReadSequentially(source).Starts;
         long longest = recordStarts.Zip(recordStarts.Skip(1).Append(new VirtualPosition(new FileInfo(source).Length, 0)), (a, b) => b.CompressedOffset - a.CompressedOffset).DefaultIfEmpty().Max();
+        // A CSI (bins with their own linear offsets, another path through BamIndex.RecordStarts), at two shard counts.
+        string csiCopy = Path.Combine(Directory.CreateDirectory(Path.Combine(temp.Path, "csi")).FullName, Path.GetFileName(source));
+        File.Copy(source, csiCopy);
+        if (Samtools.Run(null, ["index", "-c", csiCopy]).ExitCode == 0)
+        {
+            variants.Add((csiCopy, true, "samtools csi"));
+        }
+
         foreach ((string path, bool useIndex, string kind) in variants)
         {
             string schema = path == source ? wholeSchema : ShardRuns.Whole(path).Schema;
             int fromIndex = 0;
-            foreach (int n in s_shardCounts)
+            foreach (int n in kind == "samtools csi" ? [3, 16] : s_shardCounts)
             {
                 string context = $"{name} ({kind}) @ N={n}";
                 ShardPlan plan = ShardRuns.Plan(path, n, useIndex);
