@@ -341,31 +341,31 @@ public sealed partial class ShardPlan
                 throw new ShardPlanException($"{name} is a shard plan of version {version.GetInt32()}; this bamflow reads version {FormatVersion}: plan again", planName);
             }
 
-            string input = Required(root, "input", name).GetString() ?? throw Missing("input", name, planName);
-            long bytes = Required(root, "bytes", name).GetInt64();
-            DateTime modified = DateTime.Parse(Required(root, "modified_utc", name).GetString()!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind);
-            JsonElement scan = Required(root, "tag_scan", name);
+            string input = Required(root, "input", name, planName).GetString() ?? throw Missing("input", name, planName);
+            long bytes = Required(root, "bytes", name, planName).GetInt64();
+            DateTime modified = DateTime.Parse(Required(root, "modified_utc", name, planName).GetString()!, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind);
+            JsonElement scan = Required(root, "tag_scan", name, planName);
             var columns = new List<TagColumn>();
-            foreach (JsonElement tag in Required(scan, "tags", name).EnumerateArray())
+            foreach (JsonElement tag in Required(scan, "tags", name, planName).EnumerateArray())
             {
-                string tagName = Required(tag, "tag", name).GetString()!;
-                string type = Required(tag, "type", name).GetString()!;
+                string tagName = Required(tag, "tag", name, planName).GetString()!;
+                string type = Required(tag, "type", name, planName).GetString()!;
                 columns.Add(TagColumn.Parse(tagName, type) ?? throw new ShardPlanException($"{name}: tag \"{tagName}\" has the type \"{type}\", which no tag column has", planName));
             }
 
-            TagDiscovery discovery = TagDiscovery.FromColumns(columns, Required(scan, "records", name).GetInt64());
+            TagDiscovery discovery = TagDiscovery.FromColumns(columns, Required(scan, "records", name, planName).GetInt64());
             var starts = new List<VirtualPosition>();
             int number = 0;
             VirtualPosition previous = default;
-            foreach (JsonElement shard in Required(root, "shards", name).EnumerateArray())
+            foreach (JsonElement shard in Required(root, "shards", name, planName).EnumerateArray())
             {
                 number++;
-                if (Required(shard, "shard", name).GetInt32() != number)
+                if (Required(shard, "shard", name, planName).GetInt32() != number)
                 {
                     throw new ShardPlanException($"{name}: shard {number} is numbered {shard.GetProperty("shard").GetInt32()} (shards are 1, 2, … in file order)", planName);
                 }
 
-                var position = new VirtualPosition(Required(shard, "start", name).GetUInt64());
+                var position = new VirtualPosition(Required(shard, "start", name, planName).GetUInt64());
                 if (position < previous || (position != BgzfRange.EndOfFile && position.CompressedOffset >= bytes))
                 {
                     throw new ShardPlanException($"{name}: shard {number} starts at virtual offset {position}, before the shard ahead of it or past the file's end", planName);
@@ -380,12 +380,12 @@ public sealed partial class ShardPlan
                 throw new ShardPlanException($"{name} has no shards", planName);
             }
 
-            if (Required(root, "shard_count", name).GetInt32() != starts.Count)
+            if (Required(root, "shard_count", name, planName).GetInt32() != starts.Count)
             {
                 throw new ShardPlanException($"{name}: \"shard_count\" says {root.GetProperty("shard_count").GetInt32()}, and it lists {starts.Count} shards", planName);
             }
 
-            JsonElement planning = Required(root, "planning", name);
+            JsonElement planning = Required(root, "planning", name, planName);
             return new ShardPlan(input, bytes, modified, starts, discovery)
             {
                 Fingerprint = Required(root, "fingerprint", name).GetString() ?? "",
@@ -402,8 +402,8 @@ public sealed partial class ShardPlan
         }
     }
 
-    private static JsonElement Required(JsonElement element, string key, string name) =>
-        element.TryGetProperty(key, out JsonElement value) ? value : throw Missing(key, name, null);
+    private static JsonElement Required(JsonElement element, string key, string name, string? planName) =>
+        element.TryGetProperty(key, out JsonElement value) ? value : throw Missing(key, name, planName);
 
     private static ShardPlanException Missing(string key, string name, string? planName) => new($"{name} has no \"{key}\" (not a plan made by 'bamflow plan'?)", planName);
 

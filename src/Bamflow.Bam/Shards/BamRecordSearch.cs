@@ -27,6 +27,7 @@ public sealed class BamRecordSearch : IDisposable
     private readonly List<(long CompressedOffset, int Start, int Length)> _blocks = [];
     private byte[] _data = new byte[4 * BgzfFrame.MaxInflatedSize];
     private int _length;
+    private long _startBlock;
     private bool _atEnd;
 
     /// <summary>A search in <paramref name="file"/> (a stream that seeks, left open), for a BAM whose header has <paramref name="referenceCount"/> references.</summary>
@@ -71,7 +72,9 @@ public sealed class BamRecordSearch : IDisposable
             VirtualPosition position = PositionOf(offset);
             if (position >= notBefore && IsProvenStart(offset))
             {
-                return position;
+                // notBefore's own spelling of the same byte (an empty block before the data, or the end of a block rather
+                // than the start of the next: samtools' index points at an empty block where a record follows one).
+                return OffsetOf(notBefore) == offset ? notBefore : position;
             }
         }
 
@@ -80,6 +83,7 @@ public sealed class BamRecordSearch : IDisposable
 
     private void Reset(long blockOffset)
     {
+        _startBlock = blockOffset;
         _frames.Seek(blockOffset);
         _blocks.Clear();
         _length = 0;
@@ -133,6 +137,27 @@ public sealed class BamRecordSearch : IDisposable
         throw new InvalidOperationException("no block holds the offset");
     }
 
+    /// <summary>The offset in the inflated data of <paramref name="position"/>, or -1 when it is not among the blocks read.</summary>
+    private int OffsetOf(VirtualPosition position)
+    {
+        foreach ((long compressedOffset, int start, int length) in _blocks)
+        {
+            if (compressedOffset == position.CompressedOffset)
+            {
+                return position.BlockOffset <= length ? start + position.BlockOffset : -1;
+            }
+
+            if (compressedOffset > position.CompressedOffset)
+            {
+                // The block the search started at, read and empty (empty blocks are never listed): its offset 0 is the
+                // first listed block's first byte.
+                return position.BlockOffset == 0 && start == 0 && position.CompressedOffset == _startBlock ? start : -1;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>Whether the records from <paramref name="offset"/> on are whole and valid, <see cref="ProofRecords"/> of them or up to the end.</summary>
     private bool IsProvenStart(int offset)
     {
@@ -181,17 +206,19 @@ public sealed class BamRecordSearch : IDisposable
         int mateRefId = BinaryPrimitives.ReadInt32LittleEndian(head[24..]);
         int matePos = BinaryPrimitives.ReadInt32LittleEndian(head[28..]);
         if (!BamRecordFraming.IsInRange(blockSize, _maxRecordSize) || refId < -1 || refId >= _referenceCount
-            || mateRefId < -1 || mateRefId >= _referenceCount || pos < -1 || matePos < -1 || nameLength < 2 || sequenceLength < 0
+            || mateRefId < -1 || mateRefId >= _referenceCount || pos < -1 || matePos < -1 || nameLength < 1 || sequenceLength < 0
             || BamRecord.FixedLength + nameLength + (4L * cigarCount) + ((sequenceLength + 1L) >> 1) + sequenceLength > blockSize
             || !Ensure(offset + Fixed + nameLength))
         {
             return false;
         }
 
-        // SAMv1 §1.4: QNAME is [!-?A-~]{1,254}, then a NUL; files in the wild hold spaces and UTF-8 too (the conversion
-        // checks them), so any byte from the space up is taken here: no control character, no NUL inside.
+        // SAMv1 §1.4 says QNAME is [!-?A-~]{1,254}, but samtools reads (and BamRecord accepts) any name: spaces and
+        // UTF-8 from other writers too. Refused here: control characters, and a byte after a NUL that is not a NUL.
         ReadOnlySpan<byte> name = _data.AsSpan(offset + Fixed, nameLength);
-        return name[^1] == 0 && !name[..^1].ContainsAnyInRange((byte)0, (byte)0x1f) && !name[..^1].Contains((byte)0x7f);
+        int end = name.IndexOf((byte)0);
+        ReadOnlySpan<byte> text = end < 0 ? name : name[..end];
+        return !text.ContainsAnyInRange((byte)0, (byte)0x1F) && !text.Contains((byte)0x7F) && (end < 0 || !name[end..].ContainsAnyExcept((byte)0));
     }
 
     /// <inheritdoc />
