@@ -388,7 +388,7 @@ public sealed partial class ShardPlan
             JsonElement planning = Required(root, "planning", name, planName);
             return new ShardPlan(input, bytes, modified, starts, discovery)
             {
-                Fingerprint = Required(root, "fingerprint", name).GetString() ?? "",
+                Fingerprint = Required(root, "fingerprint", name, planName).GetString() ?? "",
                 IndexPath = planning.TryGetProperty("index", out JsonElement index) && index.ValueKind == JsonValueKind.String ? index.GetString() : null,
                 FromIndex = planning.TryGetProperty("boundaries_from_index", out JsonElement fromIndex) ? fromIndex.GetInt32() : 0,
                 FromSearch = planning.TryGetProperty("boundaries_from_search", out JsonElement fromSearch) ? fromSearch.GetInt32() : 0,
