@@ -180,6 +180,14 @@ public sealed class ShardCliTests : IDisposable
         File.SetLastWriteTimeUtc(b, File.GetLastWriteTimeUtc(a).AddMinutes(1));
         string planPath = Path.Combine(Dir, "plan.json");
         Assert.Equal(0, Run("plan", a, "-n", "2", "-o", planPath, "--quiet"));
+        // A copy with a new modification time is the same file (a plan identifies it by size and content) …
+        var copied = BamflowCli.Run("convert", b, "--plan", planPath, "--shard", "1", "-o", Path.Combine(Dir, "copy.parquet"), "--quiet");
+        Assert.True(copied.ExitCode == 0, copied.Stderr);
+
+        // … another version of it (the same size, a byte of its last block changed) is not.
+        byte[] bytes = File.ReadAllBytes(a);
+        bytes[^40] ^= 0x5a;
+        File.WriteAllBytes(b, bytes);
         var result = BamflowCli.Run("convert", b, "--plan", planPath, "--shard", "1", "-o", Path.Combine(Dir, "x.parquet"));
         Assert.True(result.ExitCode == 1, result.Stderr);
         Assert.Contains(b, result.Stderr, StringComparison.Ordinal);

@@ -173,9 +173,20 @@ public sealed class ShardHostileTests
         var other = Assert.Throws<ShardPlanException>(() => plan.CheckInput(b));
         Assert.Equal(b, other.FileName);
 
-        // The same bytes, written again: another version of the file, as far as a plan can tell.
-        File.SetLastWriteTimeUtc(a, File.GetLastWriteTimeUtc(a).AddSeconds(5));
-        Assert.Throws<ShardPlanException>(() => plan.CheckInput(a));
+        // A copy with a new modification time (a download on another node) is the same file; a byte changed in the
+        // header's block or in the last blocks, with the size kept, is another version.
+        string copy = Path.Combine(temp.Path, "copy.bam");
+        File.Copy(a, copy);
+        File.SetLastWriteTimeUtc(copy, File.GetLastWriteTimeUtc(a).AddHours(5));
+        plan.CheckInput(copy);
+        foreach (long at in new[] { 20L, new FileInfo(a).Length - 100 })
+        {
+            byte[] bytes = File.ReadAllBytes(a);
+            bytes[at] ^= 0x5a;
+            File.WriteAllBytes(copy, bytes);
+            Assert.Throws<ShardPlanException>(() => plan.CheckInput(copy));
+        }
+
         Assert.Throws<ShardPlanException>(() => plan.CheckInput(Path.Combine(temp.Path, "missing.bam")));
     }
 
