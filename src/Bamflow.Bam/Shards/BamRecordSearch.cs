@@ -7,10 +7,11 @@ namespace Bamflow.Bam.Shards;
 /// Finds where a BAM record starts from a BGZF block start in the middle of a file, without reading the file from its
 /// start (as Hadoop-BAM's and Disq's splitters do): every inflated byte is a candidate; one is taken when its fixed
 /// fields are plausible for the header (block_size within the record-size limit and at least what its lengths declare,
-/// reference ids of the header, a NUL-terminated read name without control characters), and proven when it and the records after it —
+/// reference ids of the header, a read name without control characters), and proven when it and the records after it —
 /// <see cref="ProofRecords"/> of them, or up to the end of the file — are each whole, valid records
-/// (<see cref="BamRecord.TryCreate"/>: lengths, CIGAR, aux fields), back to back. It reads a few blocks for short
-/// reads, and as many as a record spans for long ones. Not thread-safe; one per thread.
+/// (<see cref="BamRecord.TryCreate"/>: lengths, CIGAR, aux fields), back to back; once those whole records hold 64 KiB
+/// (long reads), the next record need only start plausibly. It reads a few blocks for short reads, and about a record
+/// and a half (the way to the first start, that record) for long ones. Not thread-safe; one per thread.
 /// </summary>
 public sealed class BamRecordSearch : IDisposable
 {
@@ -182,10 +183,19 @@ public sealed class BamRecordSearch : IDisposable
             }
 
             at += 4 + blockSize;
+            if (at - offset >= LongProofBytes)
+            {
+                // Long records: whole records of this many bytes, valid, are proof enough; the next one need only begin
+                // plausibly (or the file end there), rather than be inflated whole (an ultra-long read is megabytes).
+                return (!Ensure(at + 1) && at == _length) || IsPlausible((int)at);
+            }
         }
 
         return true;
     }
+
+    /// <summary>Valid whole records of at least this many bytes from a candidate prove it, with the next record's start plausible.</summary>
+    private const int LongProofBytes = 64 << 10;
 
     /// <summary>The cheap test of a candidate: its fixed fields (SAMv1 §4.2) and read name fit a record of this header.</summary>
     private bool IsPlausible(int offset)
