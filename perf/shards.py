@@ -6,8 +6,9 @@
 Planning (every BAM): `bamflow plan BAM -n N` for N in 1, 4, 16, 64, 256 (and --no-index where BAM has an index):
 wall seconds (median), compressed bytes planning read (the plan's own count) as a share of the file, boundaries from
 the index and by search.
-Conversion (the first BAM): the whole file, `bamflow convert BAM -@2 -o X.arrow`, against its shards converted one after
-the other, `bamflow convert BAM -@2 --plan P --shard K -o X.arrow`, for N in 4, 16, 64: the sum of the shards' wall
+Conversion (the first BAM): the whole file, `bamflow convert BAM -@2 -o /dev/null` (the Arrow IPC file format, written
+straight through, so the disk's writeback of gigabytes is no part of the figure), against its shards converted one after
+the other, `bamflow convert BAM -@2 --plan P --shard K -o /dev/null`, for N in 4, 16, 64: the sum of the shards' wall
 times (whole processes: start-up included) and of their engine times (the summary's seconds), each over the whole
 file's, and the compressed bytes the shards read beyond their ranges (the summaries' input_bytes against the file).
 Before timing, the shards' record counts are checked to add up to the whole run's.
@@ -61,11 +62,11 @@ def planning(bamflow, reps, bam, tmp):
 
 def conversion(bamflow, reps, bam, tmp):
     size = os.path.getsize(bam)
-    out = os.path.join(tmp, "out.arrow")
+    out = "/dev/null"  # Arrow IPC file format, written straight through: the conversion's cost, not the disk's writeback
     whole_json = os.path.join(tmp, "whole.json")
     run([bamflow, "convert", bam, "-@2", "-o", out, "--quiet", "--summary-json", whole_json])
     whole_records = json.load(open(whole_json))["records"]
-    configs = [("whole", dict(os.environ), "%s convert %s -@2 -o %s --quiet" % (bamflow, bam, out))]
+    configs = [("whole", dict(os.environ), "%s convert %s -@2 -o %s --quiet --summary-json %s" % (bamflow, bam, out, whole_json))]
     checks = {}
     for n in SHARD_COUNTS:
         plan = os.path.join(tmp, "conv-plan-%d.json" % n)
@@ -88,7 +89,7 @@ def conversion(bamflow, reps, bam, tmp):
     for n in SHARD_COUNTS:
         label = "%d shards" % n
         wall = statistics.median(r[0] for r in runs[label])
-        # The engine's own seconds, from the last timed round's summaries.
+        # The engine's own seconds (the summaries' "seconds"), from the last timed round.
         engine = sum(json.load(open("%s/s%d-%d.json" % (tmp, n, k)))["seconds"] for k in range(1, n + 1))
         read = sum(s["input_bytes"] for s in checks[n])
         rows.append({"label": label, "wall": wall, "ratio": wall / whole, "engine": engine,
