@@ -3,6 +3,7 @@ using Bamflow.Arrow;
 using Bamflow.Bam;
 using Bamflow.Bgzf;
 using Bamflow.Dataflow;
+using Bamflow.Tests.Shards;
 using Bamflow.Tests.Support;
 
 namespace Bamflow.Tests.Dataflow;
@@ -22,7 +23,7 @@ public sealed class ReadPassTests
     [MemberData(nameof(Files))]
     public void RandomPasses_GiveTheRecordsBetweenTheirPositions(string path)
     {
-        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        (List<VirtualPosition> starts, List<byte[]> records) = ShardRuns.ReadSequentially(path);
         var random = new Random(path.Length * 31);
         for (int round = 0; round < 12; round++)
         {
@@ -58,7 +59,7 @@ public sealed class ReadPassTests
     public void AWholeFilePassWithASelection_KeepsWhatItSelects()
     {
         string path = Conversion.Fixture("sample.bam");
-        (_, List<byte[]> records) = ReadSequentially(path);
+        (_, List<byte[]> records) = ShardRuns.ReadSequentially(path);
         List<byte[]> actual = Run(path, [new ReadPass(null, static record => record.Position % 3 == 0)], 2);
         Assert.Equal(records.Where(Kept).Count(), actual.Count);
         Assert.NotEqual(records.Count, actual.Count);
@@ -73,7 +74,7 @@ public sealed class ReadPassTests
         // took every slot of the source and then waited for another forever (the region fidelity test hung on a 17-record
         // file with 25 regions). 120 one-record passes, with the tag scan on.
         string path = Conversion.Fixture("sample.bam");
-        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        (List<VirtualPosition> starts, List<byte[]> records) = ShardRuns.ReadSequentially(path);
         var passes = Enumerable.Range(0, 120).Select(i => new ReadPass([new BgzfRange(starts[i * 7], starts[(i * 7) + 1])], null)).ToList();
         var seen = new List<byte[]>();
         var engine = new BamArrowPipeline(new ConversionOptions { BatchSize = 64, MaxBatchBytes = 64 << 10 }, new PipelineOptions { Threads = threads })
@@ -95,7 +96,7 @@ public sealed class ReadPassTests
     public void WholeFilePasses_AmongOthers_ReadFromTheFirstRecord()
     {
         string path = Conversion.Fixture("sample.bam");
-        (List<VirtualPosition> starts, List<byte[]> records) = ReadSequentially(path);
+        (List<VirtualPosition> starts, List<byte[]> records) = ShardRuns.ReadSequentially(path);
         List<byte[]> actual = Run(path, [new ReadPass(null, static record => record.Position % 3 == 0), new ReadPass([new BgzfRange(starts[5], starts[9])], null), new ReadPass(null, null)], 2);
         List<byte[]> expected = [.. records.Where(Kept), .. records.Skip(5).Take(4), .. records];
         Assert.Equal(expected.Count, actual.Count);
@@ -116,7 +117,7 @@ public sealed class ReadPassTests
     public void ARangeEndingInsideARecord_IsAnErrorNamingTheFile()
     {
         string path = Conversion.Fixture("sample.bam");
-        (List<VirtualPosition> starts, _) = ReadSequentially(path);
+        (List<VirtualPosition> starts, _) = ShardRuns.ReadSequentially(path);
         var cut = new VirtualPosition(starts[10].Value + 7); // 7 bytes into record 10 (the same block: records are short)
         Assert.Equal(starts[10].CompressedOffset, cut.CompressedOffset);
         var e = Assert.ThrowsAny<BamFormatException>(() => Run(path, [new ReadPass([new BgzfRange(starts[0], cut), new BgzfRange(starts[20], starts[30])], null)], 2));
@@ -124,26 +125,6 @@ public sealed class ReadPassTests
     }
 
     private static bool Kept(byte[] record) => BitConverter.ToInt32(record, 4) % 3 == 0; // SAMv1 §4.2: pos, int32 at offset 4
-
-    private static (List<VirtualPosition> Starts, List<byte[]> Records) ReadSequentially(string path)
-    {
-        using BamReader reader = BamReader.Open(path);
-        var starts = new List<VirtualPosition>();
-        var records = new List<byte[]>();
-        while (true)
-        {
-            VirtualPosition at = reader.Position;
-            if (!reader.TryReadBytes(out ReadOnlySpan<byte> data))
-            {
-                break;
-            }
-
-            starts.Add(at);
-            records.Add(data.ToArray());
-        }
-
-        return (starts, records);
-    }
 
     /// <summary>A block that copies every record it passes on into <paramref name="seen"/>, in order.</summary>
     private static TransformBlock<RecordChunk, RecordChunk> Collect(List<byte[]> seen, ExecutionDataflowBlockOptions options) =>
