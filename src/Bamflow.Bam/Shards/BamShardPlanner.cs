@@ -83,15 +83,4 @@ public static class BamShardPlanner
 /// <param name="FromIndex">Boundaries taken from the index.</param>
 /// <param name="FromSearch">Boundaries found by a block and record search.</param>
 /// <param name="BytesRead">Compressed bytes read to find and prove them.</param>
-public sealed record BamShardBoundaries(IReadOnlyList<VirtualPosition> Starts, int FromIndex, int FromSearch, long BytesRead)
-{
-    /// <summary>Shard <paramref name="shard"/>'s (0-based) range of virtual positions, or null when it holds no record.</summary>
-    public BgzfRange? Range(int shard)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(shard);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, Starts.Count);
-        VirtualPosition start = Starts[shard];
-        VirtualPosition end = shard + 1 < Starts.Count ? Starts[shard + 1] : BgzfRange.EndOfFile;
-        return start == BgzfRange.EndOfFile || start == end ? null : new BgzfRange(start, end);
-    }
-}
+public sealed record BamShardBoundaries(IReadOnlyList<VirtualPosition> Starts, int FromIndex, int FromSearch, long BytesRead);
