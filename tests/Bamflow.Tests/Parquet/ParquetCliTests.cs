@@ -149,7 +149,24 @@ public sealed class ParquetCliTests : IDisposable
                 .Select(statement => string.Join('\n', statement.Split('\n').Where(line => !line.TrimStart().StartsWith("--", StringComparison.Ordinal))).Trim())
                 .Where(statement => statement.Length > 0),
         ];
+        // "Scaling out"'s dataset query, over a dataset of the two files (different tags: union by name), as written.
+        string datasetQuery = Assert.Single(statements, s => s.Contains("'dataset/**/*.parquet'", StringComparison.Ordinal));
+        statements = [.. statements.Where(s => s != datasetQuery)];
         Assert.Equal(5, statements.Length);
+        string dataset = Path.Combine(_dir, "dataset");
+        Assert.Equal(0, BamflowCli.Run("convert", Conversion.Fixture("sample.bam"), Conversion.Fixture("case-tags.bam"), "-o", dataset + "/", "--quiet").ExitCode);
+        using (var datasetConnection = ParquetSam.Open())
+        {
+            List<object?[]> rows = ParquetSam.Query(datasetConnection, datasetQuery.Replace("'dataset/**/*.parquet'", ParquetSam.Quote(Path.Combine(dataset, "**", "*.parquet")), StringComparison.Ordinal));
+            Assert.Equal(["case-tags", "sample"], rows.Select(r => (string)r[0]!));
+            foreach (object?[] row in rows)
+            {
+                List<ArrowSam.Line> lines = ArrowSam.SamtoolsLines(Conversion.Fixture((string)row[0]! + ".bam"));
+                Assert.Equal(lines.Count, System.Convert.ToInt64(row[1], System.Globalization.CultureInfo.InvariantCulture));
+                Assert.Equal(lines.Count(l => (int.Parse(l.Fields.Split('\t')[1], System.Globalization.CultureInfo.InvariantCulture) & 4) == 0), System.Convert.ToInt64(row[2], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         using var connection = ParquetSam.Open();
         List<object?[]> Run(string marker) => ParquetSam.Query(connection, Assert.Single(statements, s => s.Contains(marker, StringComparison.Ordinal))
             .Replace("'sample.parquet'", ParquetSam.Quote(sample), StringComparison.Ordinal)
