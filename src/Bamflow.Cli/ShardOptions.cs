@@ -83,7 +83,8 @@ internal sealed class ShardOptions
     /// The plan and shard for <paramref name="input"/>: the plan file's (checked against the input, and against N when
     /// --shard K/N gives it), or a plan made now.
     /// </summary>
-    public async Task<(ShardPlan Plan, int Shard)> ResolveAsync(ParseResult parse, (int Shard, int? Count) asked, string input, string? index, int maxRecordSize, BgzfInflaterKind inflater, ConversionOptions scan, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="scan">The tag scan's options; null: no tag scan (a plan made only to count records).</param>
+    public async Task<(ShardPlan Plan, int Shard)> ResolveAsync(ParseResult parse, (int Shard, int? Count) asked, string input, string? index, int maxRecordSize, BgzfInflaterKind inflater, ConversionOptions? scan, ILogger logger, CancellationToken cancellationToken)
     {
         if (input == "-")
         {
@@ -112,7 +113,8 @@ internal sealed class ShardOptions
                 IndexPath = index,
                 MaxRecordSize = maxRecordSize,
                 Inflater = inflater,
-                Conversion = scan,
+                Conversion = scan ?? new ConversionOptions(),
+                ScanTags = scan is not null,
             }, logger, cancellationToken);
         }
 

@@ -81,7 +81,7 @@ internal static class StatsCommand
                 threadCount = Commands.EffectiveThreads(threadCount, logging.Logger);
                 IReadOnlyList<BamReference> references = reader.Header.References;
                 (ShardPlan Plan, int Shard)? shard = shardAsked is { } asked
-                    ? await shardOptions.ResolveAsync(parse, asked, inputPath, indexPath, recordSizeLimit, Bamflow.Bgzf.BgzfInflaterKind.Auto, new Bamflow.Arrow.ConversionOptions(), logging.Logger, cancellationToken)
+                    ? await shardOptions.ResolveAsync(parse, asked, inputPath, indexPath, recordSizeLimit, Bamflow.Bgzf.BgzfInflaterKind.Auto, scan: null, logging.Logger, cancellationToken)
                     : null;
                 BamArrowPipeline Select(BamArrowPipeline engine) => shard is { } s ? engine.Shard(s.Plan, s.Shard) : regionOptions.Apply(parse, engine, reader, inputPath, indexPath);
                 // A shard's JSON says which shard of which file it is, so that --merge checks every shard is there once.

@@ -28,6 +28,12 @@ public sealed record ShardPlanOptions
 
     /// <summary>The inflate backend.</summary>
     public BgzfInflaterKind Inflater { get; init; } = BgzfInflaterKind.Auto;
+
+    /// <summary>
+    /// Whether to scan the file's start for its tags (the schema every shard writes). False for a plan that only counts
+    /// (statistics): its tag scan is then empty, and a conversion with it would have no tag columns.
+    /// </summary>
+    public bool ScanTags { get; init; } = true;
 }
 
 /// <summary>
@@ -190,8 +196,15 @@ public sealed partial class ShardPlan
             reader.MaxRecordSize = options.MaxRecordSize;
             firstRecord = reader.Position;
             referenceCount = reader.Header.References.Count;
-            var engine = new BamArrowPipeline(options.Conversion with { TagMode = TagMode.Discover }, new PipelineOptions { Threads = 1, Inflater = options.Inflater }, logger);
-            scan = await engine.ScanTagsAsync(reader, cancellationToken).ConfigureAwait(false);
+            if (options.ScanTags)
+            {
+                var engine = new BamArrowPipeline(options.Conversion with { TagMode = TagMode.Discover }, new PipelineOptions { Threads = 1, Inflater = options.Inflater }, logger);
+                scan = await engine.ScanTagsAsync(reader, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                scan = (new TagDiscovery(), 0);
+            }
         }
 
         cancellationToken.ThrowIfCancellationRequested();
