@@ -108,25 +108,8 @@ public static class BgzfBlockSearch
         }
 
         int extraLength = BinaryPrimitives.ReadUInt16LittleEndian(header[10..]);
-        ReadOnlySpan<byte> extra = header[BgzfFrame.FixedHeaderLength..Math.Min(header.Length, BgzfFrame.FixedHeaderLength + extraLength)];
-        while (extra.Length >= 4)
-        {
-            int subfieldLength = BinaryPrimitives.ReadUInt16LittleEndian(extra[2..]);
-            if (extra[0] == (byte)'B' && extra[1] == (byte)'C' && subfieldLength == 2 && extra.Length >= 6)
-            {
-                int blockLength = BinaryPrimitives.ReadUInt16LittleEndian(extra[4..]) + 1;
-                return blockLength >= BgzfFrame.FixedHeaderLength + extraLength + BgzfFrame.FooterLength ? blockLength : -1;
-            }
-
-            if (4 + subfieldLength > extra.Length)
-            {
-                break;
-            }
-
-            extra = extra[(4 + subfieldLength)..];
-        }
-
-        return -1;
+        int blockLength = BgzfFrameReader.FindBlockLength(header[BgzfFrame.FixedHeaderLength..Math.Min(header.Length, BgzfFrame.FixedHeaderLength + extraLength)]);
+        return blockLength >= BgzfFrame.FixedHeaderLength + extraLength + BgzfFrame.FooterLength ? blockLength : -1;
     }
 
     private static int ReadAt(Stream file, long offset, Span<byte> buffer, ref long bytesRead)

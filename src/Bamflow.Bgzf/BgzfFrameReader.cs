@@ -278,7 +278,7 @@ public sealed class BgzfFrameReader : IDisposable
     }
 
     /// <summary>Finds the BC subfield (SI1='B', SI2='C', SLEN=2) among the extra subfields and returns BSIZE + 1, or -1.</summary>
-    private static int FindBlockLength(ReadOnlySpan<byte> extra)
+    internal static int FindBlockLength(ReadOnlySpan<byte> extra)
     {
         while (extra.Length >= 4)
         {
